@@ -1,0 +1,71 @@
+# dma-rw: a patch series for QEMU 7.2.0 (see README.md).
+# Every target sets up what it needs; everything generated lives in build/.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+B := $(TOP)/build
+QEMU_TREE := $(B)/qemu
+QEMU_BUILD := $(QEMU_TREE)/build
+STOCK_TREE := $(B)/stock
+STOCK_BUILD := $(STOCK_TREE)/build
+
+MACHINE ?= SS-5
+QEMU_ARGS ?=
+
+.PHONY: help deps base tree series series-check build stock guest run check \
+        checkpatch qtests bench clean distclean
+
+help:
+	@echo "make run          boot the demo guest on the patched qemu-system-sparc (MACHINE=SS-5|SS-20, QEMU_ARGS=...)"
+	@echo "make check        everything CI runs: checkpatch, series-check, qtests, demo guest on SS-5 and SS-20"
+	@echo "make bench        stock 7.2.0 vs the series, side by side"
+	@echo "make tree         build/qemu: the base plus patches/, as a git repository to work in"
+	@echo "make series       export the commits of build/qemu back into patches/"
+	@echo "make series-check fail when build/qemu holds work that patches/ does not"
+	@echo "make build|stock|guest|deps|base   the pieces"
+
+$(B)/.deps: scripts/deps.sh
+	@mkdir -p $(B)
+	scripts/deps.sh
+	@touch $@
+
+deps: $(B)/.deps
+
+base: deps
+	scripts/fetch-base.sh
+
+tree: deps
+	scripts/tree.sh
+
+series:
+	scripts/export-series.sh $(TOP)/patches
+	scripts/series-hash.sh $(TOP)/patches > $(QEMU_TREE)/.git/dma-rw-series
+	@echo "series: $$(grep -c . patches/series || true) patches in patches/"
+
+series-check:
+	scripts/series-check.sh
+
+build: tree
+	scripts/build.sh $(QEMU_TREE)
+
+stock: deps
+	@[ -d $(STOCK_TREE)/.git ] || scripts/tree.sh $(STOCK_TREE) --no-patches
+	scripts/build.sh $(STOCK_TREE)
+
+guest: deps
+	scripts/guest.sh
+
+run: build guest
+	scripts/run-guest.py --machine $(MACHINE) -- $(QEMU_ARGS)
+
+checkpatch: tree
+	scripts/checkpatch.sh
+
+check: build guest
+	scripts/check.sh
+
+clean:
+	rm -rf $(QEMU_BUILD) $(STOCK_BUILD) $(B)/guest $(B)/check
+
+distclean:
+	rm -rf $(B)

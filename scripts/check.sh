@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Everything CI runs (make check): checkpatch on every patch, series-check,
+# the sparc and sparc64 qtest suites, the i386 qtests of the devices the
+# series touches, and the demo guest on SS-5 and SS-20.
+# Ends with one line "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$TOP/build/check
+QB=$TOP/build/qemu/build
+mkdir -p "$OUT"
+RES=$OUT/results
+: >"$RES"
+start=$(date +%s)
+
+step() { echo; echo "=== check: $* ==="; }
+record() { # record PASS|FAIL name
+    echo "$1 $2" >>"$RES"
+    echo "$1 $2"
+}
+
+step "checkpatch.pl on patches/"
+"$TOP/scripts/checkpatch.sh" "$RES"
+
+step "series-check"
+if "$TOP/scripts/series-check.sh"; then record PASS series-check; else record FAIL series-check; fi
+
+step "qtests: sparc (all)"
+"$TOP/scripts/qtests.py" --build "$QB" --target sparc --results "$RES" \
+    --may-be-empty qos-test --may-be-empty cdrom-test all
+
+step "qtests: sparc64 (all)"
+"$TOP/scripts/qtests.py" --build "$QB" --target sparc64 --results "$RES" \
+    --may-be-empty qos-test --may-be-empty cdrom-test all
+
+step "qtests: i386, the devices this series touches"
+"$TOP/scripts/qtests.py" --build "$QB" --target i386 --results "$RES" \
+    am53c974-test ide-test ahci-test qos-test:pcnet \
+    fuzz-lsi53c895a-test fuzz-megasas-test fuzz-virtio-scsi-test fuzz-e1000e-test
+
+for m in SS-5 SS-20; do
+    step "demo guest on $m"
+    if "$TOP/scripts/run-guest.py" --machine "$m" --quiet \
+            --log "$OUT/guest-$m.log" --json "$OUT/guest-$m.json"; then
+        record PASS "guest/$m"
+    else
+        record FAIL "guest/$m"
+        tail -n 30 "$OUT/guest-$m.log" 2>/dev/null
+    fi
+done
+
+passed=$(grep -c '^PASS' "$RES")
+failed=$(grep -c '^FAIL' "$RES")
+echo
+grep '^FAIL' "$RES" | sed 's/^/  /'
+echo "check: finished in $(( $(date +%s) - start ))s; details in build/check/"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
