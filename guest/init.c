@@ -8,15 +8,15 @@
  *
  *   dma-rw: <check> bytes=<n> crc=<crc32> us=<time> MB/s=<rate> PASS|FAIL
  *
- * Parameters come from the kernel command line (/proc/cmdline):
- *   dmarw.data_crc=HEX   CRC-32 of the data disk (SCSI target 1)
- *   dmarw.data_bytes=N   its size
- *   dmarw.scratch_bytes=N  how much of the scratch disk (target 2) to write
- *   dmarw.tx_bytes=N     guest->host TCP transfer size
- *   dmarw.rx_bytes=N     host->guest TCP transfer size
- *   dmarw.rx_crc=HEX     CRC-32 the host will send
- *   dmarw.port=N         host TCP port (guest connects to 10.0.2.2:N)
- *   dmarw.reads=LIST     which data-disk reads to do: direct,buffered
+ * Parameters come from the kernel command line (/proc/cmdline; sparc32 keeps
+ * only 255 characters of it, so they are terse):
+ *   dmarw.data=BYTES,CRC      size and CRC-32 of the data disk (SCSI target 1)
+ *   dmarw.reads=LIST          data-disk reads to do: direct,buffered
+ *   dmarw.scratch=BYTES       how much of the scratch disk (target 2) to write
+ *   dmarw.net=PORT,TX,RX,CRC  host TCP port (the guest connects to 10.0.2.2),
+ *                             guest->host and host->guest sizes, and the
+ *                             CRC-32 of what the host sends
+ * Numbers are decimal, or hex with 0x.
  *
  * Patterns are xorshift32 streams, each 32-bit state written little endian;
  * the host generates the same streams independently.
@@ -235,31 +235,39 @@ static const char *param(const char *key)
     return 0;
 }
 
-static u32 param_num(const char *key, u32 dflt)
+/* "key=N,N,..." into @v (zeroed first); returns how many were found */
+static int param_nums(const char *key, u32 *v, int max)
 {
     const char *p = param(key);
-    u32 v = 0, base = 10;
+    int i;
 
-    if (!p) {
-        return dflt;
+    for (i = 0; i < max; i++) {
+        v[i] = 0;
     }
-    if (p[0] == '0' && p[1] == 'x') {
-        base = 16;
-        p += 2;
-    }
-    for (;; p++) {
-        u32 d;
+    for (i = 0; p && i < max; i++) {
+        u32 base = 10;
 
-        if (*p >= '0' && *p <= '9') {
-            d = *p - '0';
-        } else if (base == 16 && *p >= 'a' && *p <= 'f') {
-            d = *p - 'a' + 10;
-        } else {
-            break;
+        if (p[0] == '0' && p[1] == 'x') {
+            base = 16;
+            p += 2;
         }
-        v = v * base + d;
+        for (;; p++) {
+            u32 d;
+
+            if (*p >= '0' && *p <= '9') {
+                d = *p - '0';
+            } else if (base == 16 && *p >= 'a' && *p <= 'f') {
+                d = *p - 'a' + 10;
+            } else {
+                break;
+            }
+            v[i] = v[i] * base + d;
+        }
+        if (*p++ != ',') {
+            return i + 1;
+        }
     }
-    return v;
+    return i;
 }
 
 /* MB/s with one decimal, MB = 10^6 bytes; hard-float divides, no libgcc */
@@ -600,6 +608,9 @@ static void tcp_rx(long ls, u32 total, u32 want_crc)
     }
     us = now_us() - t0;
     sys(NR_close, s);
+    if (n < 0) {
+        fail("tcp-rx", "read", n);
+    }
     report("tcp-rx", done, crc, us, n == 0 && done == total && crc == want_crc);
 }
 
@@ -624,7 +635,7 @@ int main(void)
     const char *reads;
     const char *dev;
     long fd, n;
-    u32 port;
+    u32 v[4];
 
     puts1("dma-rw: init started\n");
     crc_init();
@@ -646,36 +657,31 @@ int main(void)
     dev = scsi_disk(1);
     if (!dev) {
         fail("data", "no disk at SCSI target 1", 0);
-    } else {
-        u32 bytes = param_num("dmarw.data_bytes", 0);
-        u32 crc = param_num("dmarw.data_crc", 0);
-
+    } else if (param_nums("dmarw.data", v, 2) == 2) {
         if (has(reads, "direct")) {
-            read_disk("data-direct-1M", dev, O_DIRECT, BLOCK, bytes, crc);
+            read_disk("data-direct-1M", dev, O_DIRECT, BLOCK, v[0], v[1]);
         }
         if (has(reads, "buffered")) {
-            read_disk("data-buffered-64K", dev, 0, 65536, bytes, crc);
+            read_disk("data-buffered-64K", dev, 0, 65536, v[0], v[1]);
         }
     }
 
     dev = scsi_disk(2);
     if (!dev) {
         fail("scratch", "no disk at SCSI target 2", 0);
-    } else if (param_num("dmarw.scratch_bytes", 0)) {
-        scratch_disk(dev, param_num("dmarw.scratch_bytes", 0));
+    } else if (param_nums("dmarw.scratch", v, 1) == 1 && v[0]) {
+        scratch_disk(dev, v[0]);
     }
 
-    port = param_num("dmarw.port", 0);
-    if (port && net_up()) {
+    if (param_nums("dmarw.net", v, 4) == 4 && net_up()) {
         long ls = tcp_listen(5555);
 
         if (ls < 0) {
             fail("tcp-rx", "listen", ls);
         }
-        tcp_tx(port, param_num("dmarw.tx_bytes", 0));
+        tcp_tx(v[0], v[1]);
         if (ls >= 0) {
-            tcp_rx(ls, param_num("dmarw.rx_bytes", 0),
-                   param_num("dmarw.rx_crc", 0));
+            tcp_rx(ls, v[2], v[3]);
         }
     }
 

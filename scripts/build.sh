@@ -57,4 +57,10 @@ if [ "$rc" != 0 ]; then
     echo "build: failed, see $B/build.log" >&2
     exit 1
 fi
+# The uninstalled binaries look for --firmwarepath inside qemu-bundle/:
+# point those directories at Debian's firmware packages.
+for d in usr/share/qemu usr/share/seabios usr/lib/ipxe/qemu; do
+    mkdir -p "$(dirname "$B/qemu-bundle/$d")"
+    ln -sfn "/$d" "$B/qemu-bundle/$d"
+done
 echo "build: $SRC built in $(( $(date +%s) - start ))s"

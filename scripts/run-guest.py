@@ -124,7 +124,8 @@ class Peer(threading.Thread):
                         pass
                     self.sent_bytes = len(self.rx_data)
                     return
-                except (BrokenPipeError, ConnectionResetError):
+                except (BrokenPipeError, ConnectionResetError) as e:
+                    self.error = 'host->guest: %s' % e
                     time.sleep(0.2)
                 finally:
                     s.close()
@@ -189,13 +190,14 @@ def main():
     append = ' '.join([
         'console=ttyS0', 'root=/dev/sda', 'rw', 'rootfstype=ext2', 'init=/init',
         'esp_scsi.esp_bus_reset_settle=0',
-        'dmarw.data_bytes=%d' % (a.data_mib * MiB), 'dmarw.data_crc=0x%08x' % data_crc,
+        'dmarw.data=%d,0x%08x' % (a.data_mib * MiB, data_crc),
         'dmarw.reads=%s' % a.reads,
-        'dmarw.scratch_bytes=%d' % (a.scratch_mib * MiB),
-        'dmarw.port=%d' % peer.port,
-        'dmarw.tx_bytes=%d' % (a.tx_mib * MiB),
-        'dmarw.rx_bytes=%d' % (a.rx_mib * MiB), 'dmarw.rx_crc=0x%08x' % rx_crc,
+        'dmarw.scratch=%d' % (a.scratch_mib * MiB),
+        'dmarw.net=%d,%d,%d,0x%08x' % (peer.port, a.tx_mib * MiB, a.rx_mib * MiB, rx_crc),
     ])
+    if len(append) > 255:
+        sys.exit('run-guest: the kernel command line is %d characters; sparc32 keeps 255'
+                 % len(append))
     dopts = (',' + a.drive_opts) if a.drive_opts else ''
     cmd = [a.qemu, '-M', a.machine, '-m', a.memory,
            '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
