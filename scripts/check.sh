@@ -18,6 +18,14 @@ record() { # record PASS|FAIL name
     echo "$1 $2" >>"$RES"
     echo "$1 $2"
 }
+qtests() { # qtests TARGET ARGS...: a runner that dies without a verdict fails
+    local before
+    before=$(grep -c '^FAIL' "$RES")
+    if ! "$TOP/scripts/qtests.py" --build "$QB" --target "$@" --results "$RES" &&
+            [ "$(grep -c '^FAIL' "$RES")" = "$before" ]; then
+        record FAIL "qtests-$1"
+    fi
+}
 
 step "checkpatch.pl on patches/"
 "$TOP/scripts/checkpatch.sh" "$RES"
@@ -26,15 +34,15 @@ step "series-check"
 if "$TOP/scripts/series-check.sh"; then record PASS series-check; else record FAIL series-check; fi
 
 step "qtests: sparc (all)"
-"$TOP/scripts/qtests.py" --build "$QB" --target sparc --results "$RES" \
+qtests sparc \
     --may-be-empty qos-test --may-be-empty cdrom-test all
 
 step "qtests: sparc64 (all)"
-"$TOP/scripts/qtests.py" --build "$QB" --target sparc64 --results "$RES" \
+qtests sparc64 \
     --may-be-empty qos-test --may-be-empty cdrom-test all
 
 step "qtests: i386, the devices this series touches"
-"$TOP/scripts/qtests.py" --build "$QB" --target i386 --results "$RES" \
+qtests i386 \
     am53c974-test ide-test ahci-test qos-test:pcnet \
     fuzz-lsi53c895a-test fuzz-megasas-test fuzz-virtio-scsi-test fuzz-e1000e-test
 
