@@ -10,7 +10,11 @@ SRC=$TOP/build/linux-src
 KB=$OUT/linux
 JOBS=${JOBS:-$(nproc)}
 CROSS=sparc64-linux-gnu-
-KMAKE=(make -s -C "$SRC" O="$KB" ARCH=sparc CROSS_COMPILE=$CROSS)
+# shellcheck source=scripts/ccache-env.sh
+. "$TOP/scripts/ccache-env.sh"
+KCC=${CROSS}gcc
+command -v ccache >/dev/null && KCC="ccache $KCC"
+KMAKE=(make -C "$SRC" O="$KB" ARCH=sparc CROSS_COMPILE=$CROSS "CC=$KCC")
 
 mkdir -p "$OUT"
 tarball=/usr/src/linux-source-6.1.tar.xz
@@ -32,10 +36,10 @@ cfg=$KB/.config
 if [ ! -f "$cfg" ] || [ "$TOP/guest/kernel.config" -nt "$cfg" ]; then
     echo "guest: configuring Linux (sparc32_defconfig + guest/kernel.config)"
     mkdir -p "$KB"
-    "${KMAKE[@]}" sparc32_defconfig
+    "${KMAKE[@]}" -s sparc32_defconfig
     sed -i 's/^\(CONFIG_[A-Za-z0-9_]*\)=m$/# \1 is not set/' "$cfg"
     "$SRC/scripts/kconfig/merge_config.sh" -m -O "$KB" "$cfg" "$TOP/guest/kernel.config" >/dev/null
-    "${KMAKE[@]}" olddefconfig
+    "${KMAKE[@]}" -s olddefconfig
     # every line of the fragment must have survived
     while read -r line; do
         case "$line" in
@@ -48,7 +52,7 @@ echo "guest: building Linux (make -j$JOBS vmlinux; about 4 minutes on 2 cores wh
 start=$(date +%s)
 log=$OUT/linux-build.log
 set +e
-make -C "$SRC" O="$KB" ARCH=sparc CROSS_COMPILE=$CROSS -j"$JOBS" vmlinux 2>&1 | tee "$log" |
+"${KMAKE[@]}" -j"$JOBS" vmlinux 2>&1 | tee "$log" |
     awk '/^  (CC|AS|LD|AR) / { if (++n % 250 == 0) { printf "guest:   %d objects\n", n; fflush() } }'
 rc=${PIPESTATUS[0]}
 set -e
