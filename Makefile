@@ -11,6 +11,7 @@ STOCK_BUILD := $(STOCK_TREE)/build
 
 MACHINE ?= SS-5
 QEMU_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help deps base tree series series-check build stock guest run check \
         checkpatch qtests bench clean distclean
@@ -18,7 +19,7 @@ QEMU_ARGS ?=
 help:
 	@echo "make run          boot the demo guest on the patched qemu-system-sparc (MACHINE=SS-5|SS-20, QEMU_ARGS=...)"
 	@echo "make check        everything CI runs: checkpatch, series-check, qtests, demo guest on SS-5 and SS-20"
-	@echo "make bench        stock 7.2.0 vs the series, side by side"
+	@echo "make bench        stock 7.2.0 vs the series, side by side (BENCH_ARGS=\"--aio native --cache none\")"
 	@echo "make tree         build/qemu: the base plus patches/, as a git repository to work in"
 	@echo "make series       export the commits of build/qemu back into patches/"
 	@echo "make series-check fail when build/qemu holds work that patches/ does not"
@@ -57,6 +58,9 @@ guest: deps
 
 run: build guest
 	scripts/run-guest.py --machine $(MACHINE) -- $(QEMU_ARGS)
+
+bench: build stock guest
+	bench/bench.py $(BENCH_ARGS)
 
 checkpatch: tree
 	scripts/checkpatch.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI runs (make check): checkpatch on every patch, series-check,
 # the sparc and sparc64 qtest suites, the i386 qtests of the devices the
-# series touches, and the demo guest on SS-5 and SS-20.
+# series touches, a quick self-test of the benchmark's workload drivers, and
+# the demo guest on SS-5 and SS-20.
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 
@@ -45,6 +46,11 @@ step "qtests: i386, the devices this series touches"
 qtests i386 \
     am53c974-test ide-test ahci-test qos-test:pcnet \
     fuzz-lsi53c895a-test fuzz-megasas-test fuzz-virtio-scsi-test fuzz-e1000e-test
+
+step "bench workload drivers (quick self-test)"
+"$TOP/bench/selftest.py" "$QB/qemu-system-sparc" | tee -a "$RES.selftest"
+grep -E '^(PASS|FAIL) ' "$RES.selftest" | cut -d: -f1 >>"$RES"
+rm -f "$RES.selftest"
 
 for m in SS-5 SS-20; do
     step "demo guest on $m"

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Stock QEMU 7.2.0 vs the dma-rw series, side by side in one run.
+
+Each workload runs on both binaries, alternating which goes first, for
+several repetitions; the report gives medians, the spread ((max - min) /
+median) and the patched/stock ratio, next to the host's own ceiling measured
+in the same run. Every workload checks its data; a run whose data is wrong
+aborts the benchmark instead of producing a figure.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import esp        # noqa: E402
+import lance      # noqa: E402
+from sun4m import DataError  # noqa: E402
+
+MiB = 1 << 20
+ESP_SIZES = [('64K', 64 << 10), ('1M', 1 << 20), ('max', esp.MAX_COUNT)]
+
+
+def ceiling(image, seconds=1.0):
+    """Host pread of the image (page cache) and memcpy bandwidth, MB/s."""
+    fd = os.open(image, os.O_RDONLY)
+    size = os.path.getsize(image)
+    buf = bytearray(MiB)
+    os.preadv(fd, [buf], 0)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for off in range(0, size, MiB):
+            n += os.preadv(fd, [buf], off)
+    pread = n / (time.perf_counter() - t0) / 1e6
+    os.close(fd)
+    src, dst = bytearray(os.urandom(64 * MiB)), bytearray(64 * MiB)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        dst[:] = src
+        n += len(src)
+    memcpy = n / (time.perf_counter() - t0) / 1e6
+    return {'pread_MBps': pread, 'memcpy_MBps': memcpy}
+
+
+def guest_run(qemu, a):
+    """The demo guest: O_DIRECT and buffered reads, TCP both ways (MB/s)."""
+    out = os.path.join(a.out, 'guest.json')
+    cmd = [os.path.join(TOP, 'scripts/run-guest.py'), '--qemu', qemu, '--quiet',
+           '--data-mib', str(a.guest_data_mib), '--scratch-mib', '8',
+           '--tx-mib', str(a.guest_tcp_mib), '--rx-mib', str(a.guest_tcp_mib),
+           '--json', out, '--log', os.path.join(a.out, 'guest.log')]
+    if subprocess.run(cmd, stdout=subprocess.DEVNULL).returncode != 0:
+        raise DataError('demo guest: a check failed (see %s)' % os.path.join(a.out, 'guest.log'))
+    g = json.load(open(out))['guest']
+    return {k: float(g[name]['MB/s']) for k, name in (
+        ('guest-direct-1M', 'data-direct-1M'), ('guest-buffered-64K', 'data-buffered-64K'),
+        ('guest-tcp-tx', 'tcp-tx'), ('guest-tcp-rx', 'tcp-rx'))}
+
+
+def workloads(a, image):
+    """(name, unit, function(qemu) -> value)"""
+    out = []
+    if 'esp' in a.only:
+        for op in ('read', 'write'):
+            for label, size in ESP_SIZES:
+                total = a.esp_total_mib * MiB
+                out.append(('esp-%s-%s' % (op, label), 'MB/s',
+                            lambda q, op=op, size=size, total=total:
+                            esp.run(q, image, op, size, total, a.drive_opts)['MBps']))
+    if 'lance' in a.only:
+        for d in ('tx', 'rx'):
+            for size in (64, 1514):
+                out.append(('lance-%s-%d' % (d, size), 'frames/s',
+                            lambda q, d=d, size=size: lance.run(q, d, size, a.frames)['fps']))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument('--stock', default=os.path.join(TOP, 'build/stock/build/qemu-system-sparc'))
+    ap.add_argument('--patched', default=os.path.join(TOP, 'build/qemu/build/qemu-system-sparc'))
+    ap.add_argument('--reps', type=int, default=3)
+    ap.add_argument('--aio', default='threads', choices=['threads', 'native', 'io_uring'])
+    ap.add_argument('--cache', default='writeback', choices=['writeback', 'none'])
+    ap.add_argument('--esp-total-mib', type=int, default=256)
+    ap.add_argument('--frames', type=int, default=16384)
+    ap.add_argument('--guest-data-mib', type=int, default=64)
+    ap.add_argument('--guest-tcp-mib', type=int, default=8)
+    ap.add_argument('--only', default='esp,lance,guest')
+    ap.add_argument('--out', default=os.path.join(TOP, 'build/bench'))
+    a = ap.parse_args()
+    if a.aio == 'native' and a.cache != 'none':
+        sys.exit('bench: aio=native needs cache=none (O_DIRECT)')
+    a.drive_opts = 'aio=%s,cache=%s' % (a.aio, a.cache)
+    os.makedirs(a.out, exist_ok=True)
+    for q in (a.stock, a.patched):
+        if not os.access(q, os.X_OK):
+            sys.exit('bench: %s missing; run "make stock build"' % q)
+
+    image = os.path.join(a.out, 'esp-disk.img')      # on disk: O_DIRECT works
+    esp.make_image(image, 128 * MiB)
+    variants = [('stock', a.stock), ('patched', a.patched)]
+    wl = workloads(a, image)
+    samples = {}
+    for rep in range(a.reps):
+        order = variants if rep % 2 == 0 else variants[::-1]
+        print('bench: repetition %d/%d' % (rep + 1, a.reps), flush=True)
+        for name, unit, fn in wl:
+            for v, q in order:
+                val = fn(q)
+                samples.setdefault(name, {'unit': unit}).setdefault(v, []).append(val)
+                print('  %-20s %-8s %10.1f %s' % (name, v, val, unit), flush=True)
+        if 'guest' in a.only:
+            for v, q in order:
+                for k, val in guest_run(q, a).items():
+                    samples.setdefault(k, {'unit': 'MB/s'}).setdefault(v, []).append(val)
+                    print('  %-20s %-8s %10.1f MB/s' % (k, v, val), flush=True)
+    ceil = ceiling(image)
+    report(a, samples, ceil)
+
+
+def spread(xs):
+    m = statistics.median(xs)
+    return (max(xs) - min(xs)) / m if m else 0.0
+
+
+def report(a, samples, ceil):
+    rows = []
+    for name, s in samples.items():
+        st, pa = statistics.median(s['stock']), statistics.median(s['patched'])
+        rows.append({'workload': name, 'unit': s['unit'], 'stock': st, 'patched': pa,
+                     'ratio': pa / st if st else None,
+                     'stock_spread': spread(s['stock']), 'patched_spread': spread(s['patched']),
+                     'samples': {'stock': s['stock'], 'patched': s['patched']}})
+    doc = {'date': time.strftime('%Y-%m-%d %H:%M:%S'), 'reps': a.reps,
+           'drive': a.drive_opts, 'ceiling': ceil, 'results': rows,
+           'host': os.uname().nodename, 'cpus': os.cpu_count()}
+    with open(os.path.join(a.out, 'results.json'), 'w') as f:
+        json.dump(doc, f, indent=1)
+    lines = ['# dma-rw bench: stock 7.2.0 vs patched (%s, %d repetitions, medians)' % (
+        a.drive_opts, a.reps), '',
+        '| workload | unit | stock | patched | ratio | spread stock | spread patched |',
+        '|---|---|---:|---:|---:|---:|---:|']
+    for r in rows:
+        lines.append('| %s | %s | %.1f | %.1f | %.2f | %.0f%% | %.0f%% |' % (
+            r['workload'], r['unit'], r['stock'], r['patched'], r['ratio'],
+            100 * r['stock_spread'], 100 * r['patched_spread']))
+    lines += ['', 'Host ceiling, same run: pread of the image (page cache) %.0f MB/s, '
+              'memcpy %.0f MB/s.' % (ceil['pread_MBps'], ceil['memcpy_MBps']), '',
+              'ratio = patched / stock (1.00 = same speed); spread = (max - min) / median.']
+    text = '\n'.join(lines) + '\n'
+    with open(os.path.join(a.out, 'results.md'), 'w') as f:
+        f.write(text)
+    print()
+    print(text)
+    plot(a, rows, ceil)
+
+
+def plot(a, rows, ceil):
+    """MB/s by ESP command size, stock vs patched, with the pread ceiling."""
+    dat = os.path.join(a.out, 'esp.dat')
+    sizes = dict(ESP_SIZES)
+    with open(dat, 'w') as f:
+        for op in ('read', 'write'):
+            for label, size in ESP_SIZES:
+                r = next((r for r in rows if r['workload'] == 'esp-%s-%s' % (op, label)), None)
+                if r:
+                    f.write('%d %f %f\n' % (sizes[label] // 1024, r['stock'], r['patched']))
+            f.write('\n\n')
+    png = os.path.join(a.out, 'esp.png')
+    gp = '''set terminal pngcairo size 900,540
+set output '%s'
+set title 'ESP SCSI through ESPDMA and the sun4m IOMMU (%s)'
+set logscale x 2
+set xlabel 'command size (KiB)'
+set ylabel 'MB/s'
+set key top left
+set grid
+plot '%s' index 0 using 1:2 with linespoints title 'READ stock', \\
+     '%s' index 0 using 1:3 with linespoints title 'READ patched', \\
+     '%s' index 1 using 1:2 with linespoints title 'WRITE stock', \\
+     '%s' index 1 using 1:3 with linespoints title 'WRITE patched', \\
+     %f with lines dashtype 2 title 'host pread ceiling'
+''' % (png, a.drive_opts, dat, dat, dat, dat, ceil['pread_MBps'])
+    try:
+        subprocess.run(['gnuplot'], input=gp.encode(), check=True, capture_output=True)
+        print('bench: plot in %s' % png)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print('bench: no plot (%s)' % e)
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except DataError as e:
+        sys.exit('bench: WRONG DATA, no figures: %s' % e)

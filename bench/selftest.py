@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Quick check of the benchmark's workload drivers (part of make check).
+
+Runs every ESP and Lance workload briefly on one binary, and proves that the
+data checks bite: each driver, handed a corrupted byte, must refuse to report
+a figure. Usage: selftest.py QEMU_BINARY
+"""
+
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import esp        # noqa: E402
+import lance      # noqa: E402
+from sun4m import DataError  # noqa: E402
+
+
+def main():
+    qemu = sys.argv[1]
+    failed = 0
+
+    def check(name, fn, expect_error=False):
+        nonlocal failed
+        try:
+            r = fn()
+            ok = not expect_error
+            what = 'accepted corrupted data' if expect_error else r
+        except DataError as e:
+            ok = expect_error
+            what = e
+        print('%s bench-selftest/%s: %s' % ('PASS' if ok else 'FAIL', name, what), flush=True)
+        failed += not ok
+
+    with tempfile.TemporaryDirectory(dir=os.environ.get('TMPDIR', '/var/tmp')) as d:
+        img = os.path.join(d, 'disk.img')
+        esp.make_image(img, 32 << 20)
+        for op in ('read', 'write'):
+            for size, total in ((512, 4096), (64 << 10, 1 << 20), (esp.MAX_COUNT, 1)):
+                check('esp-%s-%d' % (op, size),
+                      lambda op=op, size=size, total=total: esp.run(qemu, img, op, size, total))
+            check('esp-%s-detects-corruption' % op,
+                  lambda op=op: esp.run(qemu, img, op, 64 << 10, 1 << 20, corrupt=True), True)
+        for d_ in ('tx', 'rx'):
+            for size in (64, 1514):
+                check('lance-%s-%d' % (d_, size),
+                      lambda d_=d_, size=size: lance.run(qemu, d_, size, 300))
+            check('lance-%s-detects-corruption' % d_,
+                  lambda d_=d_: lance.run(qemu, d_, 64, 300, corrupt=True), True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()

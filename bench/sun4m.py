@@ -1,0 +1,342 @@
+"""Drive a sun4m machine (SS-5) over the qtest protocol, as a guest driver would.
+
+The machine runs with '-accel qtest': no CPU, no firmware. This module plays
+the guest: it builds an IOMMU page table, programs ESPDMA/ESP and LEDMA/Lance
+registers and waits for their status bits, the way Linux's sun_esp/esp_scsi
+and sunlance drivers do. Guest RAM is a shared memory file mapped here too,
+so buffers are filled and checked without going through the qtest socket.
+
+Register layouts are those of the SS-5 (hw/sparc/sun4m.c, ss5_hwdef) and of
+the chips' data sheets; nothing here is taken from the code under test.
+"""
+
+import mmap
+import os
+import random
+import struct
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# SS-5 physical addresses
+IOMMU = 0x10000000
+ESPDMA = 0x78400000
+LEDMA = 0x78400010
+ESP = 0x78800000
+LANCE = 0x78c00000
+
+# sun4m IOMMU (Sun-4M System Architecture, IOMMU chapter)
+IOMMU_CTRL, IOMMU_BASE, IOMMU_TLBFLUSH = 0x0, 0x4, 0x14
+IOMMU_AFSR, IOMMU_AFAR = 0x1000, 0x1004
+IOMMU_CTRL_ENAB = 0x1
+IOMMU_RNGE_64MB = 0x8
+IOPTE_VALID, IOPTE_WRITE = 0x2, 0x4
+PAGE = 4096
+
+# DMA2 (ESPDMA, LEDMA) CSR
+DMA_INTREN, DMA_RESET, DMA_WRITE_MEM, DMA_EN = 0x10, 0x80, 0x100, 0x200
+
+# NCR53C9x registers (byte wide, 4 bytes apart on SBus)
+ESP_TCLO, ESP_TCMID, ESP_FIFO, ESP_CMD, ESP_STAT, ESP_BUSID, ESP_INTR = 0, 1, 2, 3, 4, 4, 5
+ESP_CFG1, ESP_CFG2, ESP_TCHI = 8, 0xb, 0xe
+CMD_DMA, CMD_RESET, CMD_TI, CMD_ICCS, CMD_MSGACC, CMD_SELATN = 0x80, 0x02, 0x10, 0x11, 0x12, 0x42
+STAT_INT, STAT_TC, STAT_PHASE = 0x80, 0x10, 0x7
+PHASE_DO, PHASE_DI, PHASE_ST = 0, 1, 3
+CFG2_FENAB = 0x40           # features enable: 24-bit transfer counter
+
+# DVMA window (64 MiB at the top of the address space, as Linux uses)
+DVMA_BASE = 0xfc000000
+PT_PHYS = 0x00100000        # IOMMU page table: 64 KiB for 64 MiB of DVMA
+
+
+def qemu_python():
+    path = os.path.join(TOP, 'build/qemu/python')
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+
+class DataError(Exception):
+    """The data a workload moved is not the data it should have moved."""
+
+
+class Sun4m:
+    """One qemu-system-sparc -M SS-5 under qtest, guest RAM shared with us."""
+
+    def __init__(self, qemu, ram_mb=256, args=(), name='bench'):
+        qemu_python()
+        from qemu.machine.qtest import QEMUQtestMachine
+        self.ram_size = ram_mb << 20
+        self.shm = '/dev/shm/dma-rw-%s-%d' % (name, os.getpid())
+        fd = os.open(self.shm, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.ftruncate(fd, self.ram_size)
+        self.ram = mmap.mmap(fd, self.ram_size)
+        os.close(fd)
+        base = ['-machine', 'SS-5,memory-backend=ram', '-m', '%dM' % ram_mb,
+                '-object', 'memory-backend-file,id=ram,size=%dM,mem-path=%s,share=on'
+                % (ram_mb, self.shm),
+                '-display', 'none', '-nodefaults']
+        self.vm = QEMUQtestMachine(qemu, args=base + list(args), name='%s-%d' % (name, os.getpid()),
+                                   base_temp_dir='/tmp')
+        self.vm.launch()
+
+    def close(self):
+        try:
+            self.vm.shutdown()
+        finally:
+            self.ram.close()
+            os.unlink(self.shm)
+
+    # --- qtest accessors -------------------------------------------------
+    def _cmd(self, s):
+        r = self.vm.qtest(s)
+        if not r.startswith('OK'):
+            raise RuntimeError('qtest %r: %r' % (s, r))
+        return r
+
+    def batch(self, cmds):
+        """Send several qtest commands at once; return their answers.
+
+        Pipelining keeps the socket round trips, which cost as much as a
+        small DMA, out of the measurement as far as a real driver's own
+        register accesses allow."""
+        q = self.vm._qtest  # pylint: disable=protected-access
+        q._sock.sendall(''.join(c + '\n' for c in cmds).encode())
+        out = [q._sockfile.readline() for _ in cmds]
+        for c, r in zip(cmds, out):
+            if not r.startswith('OK'):
+                raise RuntimeError('qtest %r: %r' % (c, r))
+        return out
+
+    def readb(self, a):
+        return int(self._cmd('readb 0x%x' % a).split()[1], 16)
+
+    def writeb(self, a, v):
+        self._cmd('writeb 0x%x 0x%x' % (a, v))
+
+    def readw(self, a):
+        return int(self._cmd('readw 0x%x' % a).split()[1], 16)
+
+    def writew(self, a, v):
+        self._cmd('writew 0x%x 0x%x' % (a, v))
+
+    def readl(self, a):
+        return int(self._cmd('readl 0x%x' % a).split()[1], 16)
+
+    def writel(self, a, v):
+        self._cmd('writel 0x%x 0x%x' % (a, v))
+
+    # --- IOMMU -------------------------------------------------------------
+    def iommu_init(self):
+        """Enable a 64 MiB DVMA window at 0xfc000000, every IOPTE invalid."""
+        self.ram[PT_PHYS:PT_PHYS + 0x10000] = bytes(0x10000)
+        self.writel(IOMMU + IOMMU_BASE, PT_PHYS >> 4)
+        self.writel(IOMMU + IOMMU_CTRL, IOMMU_RNGE_64MB | IOMMU_CTRL_ENAB)
+        self.writel(IOMMU + IOMMU_TLBFLUSH, 0)
+
+    def iommu_map(self, dvma, phys_pages, writable=True):
+        """Map consecutive DVMA pages onto the given physical pages."""
+        idx = (dvma - DVMA_BASE) // PAGE
+        for i, pa in enumerate(phys_pages):
+            pte = ((pa >> 4) & 0xffffff00) | IOPTE_VALID | (IOPTE_WRITE if writable else 0)
+            off = PT_PHYS + 4 * (idx + i)
+            self.ram[off:off + 4] = struct.pack('>I', pte)
+        self.writel(IOMMU + IOMMU_TLBFLUSH, 0)
+
+    def scattered_pages(self, n, seed, low=16 << 20):
+        """n distinct, pairwise non-adjacent physical pages above @low."""
+        frames = list(range(low // PAGE, self.ram_size // PAGE, 2))
+        if n > len(frames):
+            raise ValueError('not enough RAM for %d scattered pages' % n)
+        return [f * PAGE for f in random.Random(seed).sample(frames, n)]
+
+    def gather(self, pages, length):
+        """The bytes of a DVMA buffer mapped onto @pages, as the device sees them."""
+        out = bytearray(length)
+        mv = memoryview(out)
+        for i, pa in enumerate(pages):
+            off = i * PAGE
+            if off >= length:
+                break
+            n = min(PAGE, length - off)
+            mv[off:off + n] = self.ram[pa:pa + n]
+        return out
+
+    def scatter(self, pages, data):
+        mv = memoryview(data)
+        for i, pa in enumerate(pages):
+            off = i * PAGE
+            if off >= len(data):
+                break
+            n = min(PAGE, len(data) - off)
+            self.ram[pa:pa + n] = mv[off:off + n]
+
+
+class ESPDriver:
+    """The on-board ESP behind ESPDMA, driven like Linux's sun_esp."""
+
+    def __init__(self, m, target=0):
+        self.m = m
+        self.target = target
+        m.writel(ESPDMA, DMA_RESET)
+        m.writel(ESPDMA, 0)
+        m.writeb(ESP + 4 * ESP_CMD, CMD_RESET)
+        m.writeb(ESP + 4 * ESP_CFG1, 7)            # own SCSI id 7
+        m.writeb(ESP + 4 * ESP_CFG2, CFG2_FENAB)
+        self.reg(ESP_INTR)
+        # The first command after power-on reports UNIT ATTENTION
+        for _ in range(3):
+            if self.command(bytes(6), 0, 0, True) == (0, 0):
+                break
+
+    def reg(self, r):
+        return self.m.readb(ESP + 4 * r)
+
+    def setreg(self, r, v):
+        self.m.writeb(ESP + 4 * r, v)
+
+    def wait_int(self, timeout=60.0):
+        """Poll the status register for INT; return (status, interrupt)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            st = self.reg(ESP_STAT)
+            if st & STAT_INT:
+                return st, self.reg(ESP_INTR)
+            if time.monotonic() > deadline:
+                raise RuntimeError('ESP: no interrupt (status 0x%02x)' % st)
+
+    def command(self, cdb, dvma, count, to_memory):
+        """Run one SCSI command with a DMA data phase; return (status, msg)."""
+        m = self.m
+        # Select with ATN: IDENTIFY + CDB through the FIFO
+        m.batch(['writeb 0x%x 0x%x' % (ESP + 4 * ESP_FIFO, b) for b in bytes([0x80]) + cdb] +
+                ['writeb 0x%x 0x%x' % (ESP + 4 * ESP_BUSID, self.target),
+                 'writeb 0x%x 0x%x' % (ESP + 4 * ESP_CMD, CMD_SELATN)])
+        st, _ = self.wait_int()
+        if st & STAT_PHASE == PHASE_ST:
+            return self.status_phase()
+        want = PHASE_DI if to_memory else PHASE_DO
+        if st & STAT_PHASE != want:
+            raise RuntimeError('ESP: phase %d after selection, expected %d' % (st & 7, want))
+        # Data phase: ESPDMA direction and address, ESP count, TI with DMA
+        m.batch(['writel 0x%x 0x%x' % (ESPDMA, DMA_EN | (DMA_WRITE_MEM if to_memory else 0)),
+                 'writel 0x%x 0x%x' % (ESPDMA + 4, dvma),
+                 'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCLO, count & 0xff),
+                 'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCMID, (count >> 8) & 0xff),
+                 'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCHI, (count >> 16) & 0xff),
+                 'writeb 0x%x 0x%x' % (ESP + 4 * ESP_CMD, CMD_DMA | CMD_TI)])
+        while True:
+            st, _ = self.wait_int()
+            if st & STAT_PHASE == PHASE_ST:
+                break
+        m.writel(ESPDMA, 0)
+        return self.status_phase()
+
+    def status_phase(self):
+        """Status and message in, then accept the message."""
+        self.setreg(ESP_CMD, CMD_ICCS)
+        self.wait_int()
+        status = self.reg(ESP_FIFO)
+        msg = self.reg(ESP_FIFO)
+        self.setreg(ESP_CMD, CMD_MSGACC)
+        self.wait_int()
+        return status, msg
+
+    def read10(self, lba, dvma, nbytes):
+        cdb = struct.pack('>BBIBHB', 0x28, 0, lba, 0, nbytes // 512, 0)
+        return self.command(cdb, dvma, nbytes, True)
+
+    def write10(self, lba, dvma, nbytes):
+        cdb = struct.pack('>BBIBHB', 0x2a, 0, lba, 0, nbytes // 512, 0)
+        return self.command(cdb, dvma, nbytes, False)
+
+
+# Am7990 (Lance)
+CSR0_INIT, CSR0_STRT, CSR0_STOP, CSR0_TDMD = 0x1, 0x2, 0x4, 0x8
+CSR0_IDON, CSR0_TINT, CSR0_RINT, CSR0_MISS, CSR0_MERR = 0x100, 0x200, 0x400, 0x1000, 0x800
+CSR3_BSWP, CSR3_ACON, CSR3_BCON = 0x4, 0x2, 0x1
+MODE_PROM = 0x8000
+DESC_OWN, DESC_ERR, DESC_STP, DESC_ENP = 0x8000, 0x4000, 0x0200, 0x0100
+RING_LOG2 = 7                   # 128 descriptors, the Am7990 maximum
+RING = 1 << RING_LOG2
+BUF = 1536
+
+# Lance's 24-bit view, offset into the 16 MiB DVMA slice LEDMA's high
+# address register selects (0xff000000).
+LE_DVMA = 0xff000000
+LE_IB, LE_RXRING, LE_TXRING = 0x0, 0x100, 0x800
+LE_RXBUF, LE_TXBUF = 0x10000, 0x40000
+LE_SPAN = 0x80000
+
+
+class LanceDriver:
+    """The on-board Lance behind LEDMA, set up like Linux's sunlance."""
+
+    def __init__(self, m, seed=2):
+        self.m = m
+        self.pages = m.scattered_pages(LE_SPAN // PAGE, seed)
+        m.iommu_map(LE_DVMA, self.pages)
+        m.writel(LEDMA + 0xc, LE_DVMA)         # LEDMA high address register
+        m.writel(LEDMA, DMA_INTREN)
+        self.csr(0, CSR0_STOP)
+        self.csr(3, CSR3_BSWP | CSR3_ACON | CSR3_BCON)
+        ib = struct.pack('>12H', MODE_PROM, 0, 0, 0, 0, 0, 0, 0,
+                         LE_RXRING & 0xffff, RING_LOG2 << 13 | LE_RXRING >> 16,
+                         LE_TXRING & 0xffff, RING_LOG2 << 13 | LE_TXRING >> 16)
+        self.put(LE_IB, ib)
+        for i in range(RING):
+            self.rx_desc(i, own=False)
+            self.tx_desc(i, 0, own=False)
+        self.csr(1, LE_IB & 0xffff)
+        self.csr(2, LE_IB >> 16)
+        self.csr(0, CSR0_INIT)
+        deadline = time.monotonic() + 5
+        while not self.rcsr(0) & CSR0_IDON:
+            if time.monotonic() > deadline:
+                raise RuntimeError('Lance: no IDON after INIT')
+        self.csr(0, CSR0_IDON | CSR0_STRT)
+        self.rx_next = 0
+
+    # register access: RAP at +2, RDP at +0, 16 bits
+    def csr(self, n, v):
+        self.m.batch(['writew 0x%x 0x%x' % (LANCE + 2, n), 'writew 0x%x 0x%x' % (LANCE, v)])
+
+    def rcsr(self, n):
+        self.m.writew(LANCE + 2, n)
+        return self.m.readw(LANCE)
+
+    # guest memory through the IOMMU mapping, in the Lance's address space
+    def _phys(self, le):
+        return self.pages[le // PAGE] + le % PAGE
+
+    def put(self, le, data):
+        mv = memoryview(data)
+        while len(mv):
+            n = min(len(mv), PAGE - le % PAGE)
+            pa = self._phys(le)
+            self.m.ram[pa:pa + n] = mv[:n]
+            mv, le = mv[n:], le + n
+
+    def get(self, le, n):
+        out = bytearray()
+        while n:
+            k = min(n, PAGE - le % PAGE)
+            pa = self._phys(le)
+            out += self.m.ram[pa:pa + k]
+            n, le = n - k, le + k
+        return bytes(out)
+
+    def rx_desc(self, i, own=True):
+        a = LE_RXBUF + i * BUF
+        self.put(LE_RXRING + 8 * i, struct.pack('>4H', a & 0xffff,
+                                                (DESC_OWN if own else 0) | a >> 16,
+                                                (-BUF) & 0xffff, 0))
+
+    def tx_desc(self, i, length, own=True):
+        a = LE_TXBUF + i * BUF
+        flags = (DESC_OWN if own else 0) | DESC_STP | DESC_ENP
+        self.put(LE_TXRING + 8 * i, struct.pack('>4H', a & 0xffff, flags | a >> 16,
+                                                (-length) & 0xffff, 0))
+
+    def desc(self, ring, i):
+        return struct.unpack('>4H', self.get(ring + 8 * i, 8))
