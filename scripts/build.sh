@@ -31,6 +31,10 @@ if [ ! -f "$B/build.ninja" ]; then
     fi
 fi
 
+# Let meson regenerate first when a meson.build changed, so that the list
+# below includes new tests.
+ninja -C "$B" build.ninja >/dev/null
+
 # What the project runs: the emulators, qemu-img and the storage daemon the
 # qtests use, and the qtest binaries (not the softfloat and unit tests).
 targets=$(meson introspect --tests "$B" | python3 -c '
@@ -53,7 +57,7 @@ ninja -C "$B" -j"$JOBS" $targets 2>&1 | tee "$B/build.log" |
 rc=${PIPESTATUS[0]}
 set -e
 if [ "$rc" != 0 ]; then
-    grep -E -B2 -A12 'error:|FAILED' "$B/build.log" | head -n 60 >&2
+    grep -E -B2 -A12 'error:|FAILED' "$B/build.log" | cut -c1-300 | head -n 60 >&2
     echo "build: failed, see $B/build.log" >&2
     exit 1
 fi

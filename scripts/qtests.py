@@ -40,6 +40,8 @@ def run_one(name, cmd, env, cwd, timeout, log):
         p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True,
                            timeout=timeout)
         rc, out, err = p.returncode, p.stdout, p.stderr
+    except FileNotFoundError as e:
+        rc, out, err = 'missing', '', str(e)
     except subprocess.TimeoutExpired as e:
         rc = 'timeout'
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or '')
