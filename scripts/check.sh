@@ -4,6 +4,7 @@
 # series touches, a quick self-test of the benchmark's workload drivers, and
 # the demo guest on SS-5 and SS-20.
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
+# No "set -e": a failing step is recorded and the next one still runs.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
