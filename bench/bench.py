@@ -116,6 +116,8 @@ def main():
             for v, q in order:
                 val = fn(q)
                 samples.setdefault(name, {'unit': unit}).setdefault(v, []).append(val)
+                if name.startswith('esp-') and esp.LAST_COUNTERS.get(q):
+                    samples[name].setdefault('counters', {})[v] = esp.LAST_COUNTERS[q]
                 print('  %-20s %-8s %10.1f %s' % (name, v, val, unit), flush=True)
         if 'guest' in a.only:
             for v, q in order:
@@ -152,6 +154,18 @@ def report(a, samples, ceil):
         lines.append('| %s | %s | %.1f | %.1f | %.2f | %.0f%% | %.0f%% |' % (
             r['workload'], r['unit'], r['stock'], r['patched'], r['ratio'],
             100 * r['stock_spread'], 100 * r['patched_spread']))
+    cnt = [(n, s['counters']['patched']) for n, s in samples.items()
+           if s.get('counters', {}).get('patched')]
+    if cnt:
+        lines += ['', 'ESPDMA bus master counters, patched, last repetition (stock has none):', '',
+                  '| workload | zero-copy bytes | copied bytes | bounced bytes |',
+                  '|---|---:|---:|---:|']
+        for n, c in cnt:
+            lines.append('| %s | %d | %d | %d |' % (n, c['zero-copy-bytes'], c['copied-bytes'],
+                                                 c['bounced-bytes']))
+        rows_by = {r['workload']: r for r in rows}
+        for n, c in cnt:
+            rows_by[n]['counters'] = c
     lines += ['', 'Host ceiling, same run: pread of the image (page cache) %.0f MB/s, '
               'memcpy %.0f MB/s.' % (ceil['pread_MBps'], ceil['memcpy_MBps']), '',
               'ratio = patched / stock (1.00 = same speed); spread = (max - min) / median.']

@@ -75,8 +75,25 @@ def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False):
                     raise DataError('WRITE of %d bytes at %d: the image differs from guest RAM'
                                     % (size, off))
         os.close(fd)
+        counters = dma_counters(m)
     finally:
         m.close()
     nbytes = ncmd * size
+    LAST_COUNTERS[qemu] = counters
     return {'bytes': nbytes, 'seconds': busy, 'MBps': nbytes / busy / 1e6,
-            'commands': ncmd}
+            'commands': ncmd, 'counters': counters}
+
+
+# the DMA counters of the last run() of each binary (None: not exposed)
+LAST_COUNTERS = {}
+
+
+def dma_counters(m):
+    """ESPDMA's bus master counters, or None on a QEMU without them."""
+    out = {}
+    for prop in ('zero-copy-bytes', 'copied-bytes', 'bounced-bytes'):
+        r = m.vm.qmp('qom-get', path='espdma', property=prop)
+        if 'return' not in r:
+            return None
+        out[prop] = r['return']
+    return out
