@@ -141,6 +141,10 @@ def report(a, samples, ceil):
                      'ratio': pa / st if st else None,
                      'stock_spread': spread(s['stock']), 'patched_spread': spread(s['patched']),
                      'samples': {'stock': s['stock'], 'patched': s['patched']}})
+    for r in rows:
+        c = samples[r['workload']].get('counters', {}).get('patched')
+        if c:
+            r['counters'] = c
     doc = {'date': time.strftime('%Y-%m-%d %H:%M:%S'), 'reps': a.reps,
            'drive': a.drive_opts, 'ceiling': ceil, 'results': rows,
            'host': os.uname().nodename, 'cpus': os.cpu_count()}
@@ -163,9 +167,6 @@ def report(a, samples, ceil):
         for n, c in cnt:
             lines.append('| %s | %d | %d | %d |' % (n, c['zero-copy-bytes'], c['copied-bytes'],
                                                  c['bounced-bytes']))
-        rows_by = {r['workload']: r for r in rows}
-        for n, c in cnt:
-            rows_by[n]['counters'] = c
     lines += ['', 'Host ceiling, same run: pread of the image (page cache) %.0f MB/s, '
               'memcpy %.0f MB/s.' % (ceil['pread_MBps'], ceil['memcpy_MBps']), '',
               'ratio = patched / stock (1.00 = same speed); spread = (max - min) / median.']
