@@ -55,6 +55,7 @@ def guest_run(qemu, a):
     cmd = [os.path.join(TOP, 'scripts/run-guest.py'), '--qemu', qemu, '--quiet',
            '--data-mib', str(a.guest_data_mib), '--scratch-mib', '8',
            '--tx-mib', str(a.guest_tcp_mib), '--rx-mib', str(a.guest_tcp_mib),
+           '--max-rx-errors', '-1',
            '--json', out, '--log', os.path.join(a.out, 'guest.log')]
     if subprocess.run(cmd, stdout=subprocess.DEVNULL).returncode != 0:
         raise DataError('demo guest: a check failed (see %s)' % os.path.join(a.out, 'guest.log'))

@@ -614,6 +614,33 @@ static void tcp_rx(long ls, u32 total, u32 want_crc)
     report("tcp-rx", done, crc, us, n == 0 && done == total && crc == want_crc);
 }
 
+/* eth0's line of /proc/net/dev, for the host to check the error counts */
+static void net_stats(void)
+{
+    static char text[2048];
+    long fd = sys(NR_open, "/proc/net/dev", O_RDONLY);
+    long n = fd >= 0 ? sys(NR_read, fd, text, sizeof(text) - 1) : -1;
+    char *p, *e;
+
+    if (fd >= 0) {
+        sys(NR_close, fd);
+    }
+    text[n > 0 ? n : 0] = 0;
+    for (p = text; *p; p++) {
+        if (p[0] == 'e' && p[1] == 't' && p[2] == 'h' && p[3] == '0' &&
+            p[4] == ':') {
+            for (e = p; *e && *e != '\n'; e++) {
+            }
+            *e = 0;
+            puts1("dma-rw: net-stats ");
+            puts1(p);
+            puts1("\n");
+            return;
+        }
+    }
+    fail("net-stats", "no eth0 in /proc/net/dev", n);
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static int has(const char *list, const char *word)
@@ -683,6 +710,7 @@ int main(void)
         if (ls >= 0) {
             tcp_rx(ls, v[2], v[3]);
         }
+        net_stats();
     }
 
     puts1("dma-rw: verdict ");

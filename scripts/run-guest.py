@@ -143,6 +143,14 @@ def parse(lines):
         if len(words) >= 2 and words[1] == 'verdict':
             res['verdict'] = words[2:]
             continue
+        if len(words) >= 2 and words[1] == 'net-stats':
+            # eth0's /proc/net/dev line: receive bytes packets errs drop fifo frame ...
+            iface, _, counts = line.split(None, 2)[2].partition(':')
+            rx = [int(v) for v in counts.split()[:6]]
+            res['net-stats'] = {'iface': iface, 'rx_bytes': rx[0], 'rx_packets': rx[1],
+                                'rx_errors': rx[2], 'rx_dropped': rx[3],
+                                'rx_fifo': rx[4], 'rx_frame': rx[5]}
+            continue
         kv = dict(w.split('=', 1) for w in words[2:] if '=' in w)
         kv['ok'] = words[-1] == 'PASS'
         res[words[1]] = kv
@@ -165,6 +173,9 @@ def main():
     ap.add_argument('--timeout', type=int, default=300)
     ap.add_argument('--quiet', action='store_true',
                     help='print only the dma-rw lines and the verdict')
+    ap.add_argument('--max-rx-errors', type=int, default=0,
+                    help="receive errors, drops, FIFO and frame errors eth0 may count "
+                         "(-1: do not check; stock 7.2 misses frames)")
     ap.add_argument('--json', help='write the results here')
     ap.add_argument('--log', help='write the full console log here')
     ap.add_argument('qemu_args', nargs='*', help='extra QEMU arguments (after --)')
@@ -265,6 +276,13 @@ def main():
           and peer.sent_bytes == a.rx_mib * MiB,
           'guest crc=%s host sent crc=%08x%s' % (g.get('crc'), rx_crc,
                                                  ' (%s)' % peer.error if peer.error else ''))
+    if a.max_rx_errors >= 0:
+        ns = res.get('net-stats')
+        bad = ns and ns['rx_errors'] + ns['rx_dropped'] + ns['rx_fifo'] + ns['rx_frame']
+        check('rx-errors', ns is not None and bad <= a.max_rx_errors,
+              'guest %s: rx errors %s dropped %s fifo %s frame %s' % (
+                  ns['iface'], ns['rx_errors'], ns['rx_dropped'], ns['rx_fifo'], ns['rx_frame'])
+              if ns else 'no net-stats line from the guest')
     v = res.get('verdict', [])
     check('guest-verdict', v[:1] == ['PASS'], ' '.join(v) or 'no verdict (timeout or crash?)')
 
