@@ -45,7 +45,7 @@ qtests sparc64 \
 
 step "qtests: i386, the devices this series touches"
 qtests i386 \
-    dma-rw-test am53c974-test ide-test ahci-test qos-test:pcnet \
+    dma-rw-test am53c974-test pcnet-dma-test ide-test ahci-test qos-test:pcnet \
     fuzz-lsi53c895a-test fuzz-megasas-test fuzz-virtio-scsi-test fuzz-e1000e-test
 
 step "bench workload drivers (quick self-test)"

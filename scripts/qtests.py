@@ -2,7 +2,7 @@
 """Run QEMU qtests of one target and count their TAP test cases.
 
   qtests.py --build build/qemu/build --target sparc all
-  qtests.py --build build/qemu/build --target i386 am53c974-test qos-test:pcnet
+  qtests.py --build build/qemu/build --target i386 am53c974-test pcnet-dma-test qos-test:pcnet
 
 Each argument is a qtest name (as in tests/qtest/meson.build), optionally
 followed by ':SUBSTRING' to run only the test paths that contain it, or 'all'
