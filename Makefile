@@ -13,8 +13,8 @@ MACHINE ?= SS-5
 QEMU_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help deps base tree series series-check build stock guest run check \
-        checkpatch qtests bench clean distclean
+.PHONY: help deps base tree series series-check series-bisect build stock guest \
+        run check checkpatch qtests bench clean distclean
 
 help:
 	@echo "make run          boot the demo guest on the patched qemu-system-sparc (MACHINE=SS-5|SS-20, QEMU_ARGS=...)"
@@ -23,6 +23,7 @@ help:
 	@echo "make tree         build/qemu: the base plus patches/, as a git repository to work in"
 	@echo "make series       export the commits of build/qemu back into patches/"
 	@echo "make series-check fail when build/qemu holds work that patches/ does not"
+	@echo "make series-bisect build and run the DMA qtests at every commit (FIRST=<rev> to start later)"
 	@echo "make build|stock|guest|deps|base   the pieces"
 
 $(B)/.deps: scripts/deps.sh
@@ -45,6 +46,9 @@ series:
 
 series-check:
 	scripts/series-check.sh
+
+series-bisect: build
+	scripts/series-bisect.sh $(FIRST)
 
 build: tree
 	scripts/build.sh $(QEMU_TREE)
