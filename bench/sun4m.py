@@ -75,7 +75,11 @@ class Sun4m:
         base = ['-machine', 'SS-5,memory-backend=ram', '-m', '%dM' % ram_mb,
                 '-object', 'memory-backend-file,id=ram,size=%dM,mem-path=%s,share=on'
                 % (ram_mb, self.shm),
-                '-display', 'none', '-nodefaults']
+                '-display', 'none', '-nodefaults',
+                # qtest logs every command to stderr by default, which the
+                # machine class saves to a file: a formatted write per
+                # register access that would be timed with the device
+                '-qtest-log', '/dev/null']
         self.vm = QEMUQtestMachine(qemu, args=base + list(args), name='%s-%d' % (name, os.getpid()),
                                    base_temp_dir='/tmp')
         self.vm.launch()
