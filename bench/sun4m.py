@@ -13,6 +13,7 @@ the chips' data sheets; nothing here is taken from the code under test.
 import mmap
 import os
 import random
+import socket
 import struct
 import sys
 import time
@@ -33,6 +34,9 @@ IOMMU_CTRL_ENAB = 0x1
 IOMMU_RNGE_64MB = 0x8
 IOPTE_VALID, IOPTE_WRITE = 0x2, 0x4
 PAGE = 4096
+
+# interrupt controller inputs (hw/sparc/sun4m.c)
+LE_IRQ, ESP_IRQ = 16, 18
 
 # DMA2 (ESPDMA, LEDMA) CSR
 DMA_INTREN, DMA_RESET, DMA_WRITE_MEM, DMA_EN = 0x10, 0x80, 0x100, 0x200
@@ -67,6 +71,7 @@ class Sun4m:
         qemu_python()
         from qemu.machine.qtest import QEMUQtestMachine
         self.ram_size = ram_mb << 20
+        self.irq_level = {}
         self.shm = '/dev/shm/dma-rw-%s-%d' % (name, os.getpid())
         fd = os.open(self.shm, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         os.ftruncate(fd, self.ram_size)
@@ -92,11 +97,28 @@ class Sun4m:
             os.unlink(self.shm)
 
     # --- qtest accessors -------------------------------------------------
+    # The socket is read here rather than through the machine class, because
+    # once interrupts are intercepted qtest interleaves "IRQ raise/lower N"
+    # lines with the answers to our commands.
+    def _line(self):
+        """The next line from qtest; None for an interrupt report."""
+        line = self.vm._qtest._sockfile.readline()  # pylint: disable=protected-access
+        if not line:
+            raise RuntimeError('qtest: connection closed')
+        if line.startswith('IRQ '):
+            _, what, num = line.split()
+            self.irq_level[int(num)] = what == 'raise'
+            return None
+        return line
+
+    def _answer(self):
+        while True:
+            line = self._line()
+            if line is not None:
+                return line
+
     def _cmd(self, s):
-        r = self.vm.qtest(s)
-        if not r.startswith('OK'):
-            raise RuntimeError('qtest %r: %r' % (s, r))
-        return r
+        return self.batch([s])[0]
 
     def batch(self, cmds):
         """Send several qtest commands at once; return their answers.
@@ -106,11 +128,36 @@ class Sun4m:
         register accesses allow."""
         q = self.vm._qtest  # pylint: disable=protected-access
         q._sock.sendall(''.join(c + '\n' for c in cmds).encode())
-        out = [q._sockfile.readline() for _ in cmds]
+        out = [self._answer() for _ in cmds]
         for c, r in zip(cmds, out):
             if not r.startswith('OK'):
                 raise RuntimeError('qtest %r: %r' % (c, r))
         return out
+
+    def intercept_irqs(self):
+        """Have qtest report the interrupt controller's inputs to us.
+
+        A driver sleeps until its device interrupts; polling a status
+        register instead would keep a host CPU busy answering us while the
+        device model's I/O threads wait for one."""
+        r = self.vm.qmp('qom-list', path='/machine/unattached')
+        intctl = [c['name'] for c in r['return'] if c['type'] == 'child<slavio_intctl>']
+        self.irq_level = {}
+        self._cmd('irq_intercept_in /machine/unattached/' + intctl[0])
+
+    def wait_irq(self, num, timeout=60.0):
+        """Sleep until interrupt line @num is raised."""
+        sock = self.vm._qtest._sock  # pylint: disable=protected-access
+        sock.settimeout(timeout)
+        try:
+            while not self.irq_level.get(num):
+                line = self._line()
+                if line is not None:
+                    raise RuntimeError('qtest: unexpected %r' % line)
+        except (socket.timeout, TimeoutError):
+            raise RuntimeError('no interrupt on line %d' % num) from None
+        finally:
+            sock.settimeout(None)
 
     def readb(self, a):
         return int(self._cmd('readb 0x%x' % a).split()[1], 16)
@@ -182,12 +229,13 @@ class ESPDriver:
     def __init__(self, m, target=0):
         self.m = m
         self.target = target
+        m.intercept_irqs()
         m.writel(ESPDMA, DMA_RESET)
-        m.writel(ESPDMA, 0)
         m.writeb(ESP + 4 * ESP_CMD, CMD_RESET)
         m.writeb(ESP + 4 * ESP_CFG1, 7)            # own SCSI id 7
         m.writeb(ESP + 4 * ESP_CFG2, CFG2_FENAB)
         self.reg(ESP_INTR)
+        m.writel(ESPDMA, DMA_INTREN)
         # The first command after power-on reports UNIT ATTENTION
         for _ in range(3):
             if self.command(bytes(6), 0, 0, True) == (0, 0):
@@ -200,14 +248,13 @@ class ESPDriver:
         self.m.writeb(ESP + 4 * r, v)
 
     def wait_int(self, timeout=60.0):
-        """Poll the status register for INT; return (status, interrupt)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            st = self.reg(ESP_STAT)
-            if st & STAT_INT:
-                return st, self.reg(ESP_INTR)
-            if time.monotonic() > deadline:
-                raise RuntimeError('ESP: no interrupt (status 0x%02x)' % st)
+        """Sleep until the ESP interrupts; return (status, interrupt)."""
+        self.m.wait_irq(ESP_IRQ, timeout)
+        st, intr = (int(r.split()[1], 16) for r in self.m.batch(
+            ['readb 0x%x' % (ESP + 4 * ESP_STAT), 'readb 0x%x' % (ESP + 4 * ESP_INTR)]))
+        if not st & STAT_INT:
+            raise RuntimeError('ESP: interrupt without INT in status 0x%02x' % st)
+        return st, intr
 
     def command(self, cdb, dvma, count, to_memory):
         """Run one SCSI command with a DMA data phase; return (status, msg)."""
@@ -223,7 +270,8 @@ class ESPDriver:
         if st & STAT_PHASE != want:
             raise RuntimeError('ESP: phase %d after selection, expected %d' % (st & 7, want))
         # Data phase: ESPDMA direction and address, ESP count, TI with DMA
-        m.batch(['writel 0x%x 0x%x' % (ESPDMA, DMA_EN | (DMA_WRITE_MEM if to_memory else 0)),
+        m.batch(['writel 0x%x 0x%x' % (ESPDMA, DMA_INTREN | DMA_EN |
+                                       (DMA_WRITE_MEM if to_memory else 0)),
                  'writel 0x%x 0x%x' % (ESPDMA + 4, dvma),
                  'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCLO, count & 0xff),
                  'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCMID, (count >> 8) & 0xff),
@@ -233,18 +281,17 @@ class ESPDriver:
             st, _ = self.wait_int()
             if st & STAT_PHASE == PHASE_ST:
                 break
-        m.writel(ESPDMA, 0)
-        return self.status_phase()
+        return self.status_phase(['writel 0x%x 0x%x' % (ESPDMA, DMA_INTREN)])
 
-    def status_phase(self):
+    def status_phase(self, before=()):
         """Status and message in, then accept the message."""
-        self.setreg(ESP_CMD, CMD_ICCS)
+        m = self.m
+        m.batch(list(before) + ['writeb 0x%x 0x%x' % (ESP + 4 * ESP_CMD, CMD_ICCS)])
         self.wait_int()
-        status = self.reg(ESP_FIFO)
-        msg = self.reg(ESP_FIFO)
-        self.setreg(ESP_CMD, CMD_MSGACC)
+        status, msg, _ = m.batch(['readb 0x%x' % (ESP + 4 * ESP_FIFO)] * 2 +
+                                 ['writeb 0x%x 0x%x' % (ESP + 4 * ESP_CMD, CMD_MSGACC)])
         self.wait_int()
-        return status, msg
+        return int(status.split()[1], 16), int(msg.split()[1], 16)
 
     def read10(self, lba, dvma, nbytes):
         cdb = struct.pack('>BBIBHB', 0x28, 0, lba, 0, nbytes // 512, 0)
