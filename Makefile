@@ -8,13 +8,15 @@ QEMU_TREE := $(B)/qemu
 QEMU_BUILD := $(QEMU_TREE)/build
 STOCK_TREE := $(B)/stock
 STOCK_BUILD := $(STOCK_TREE)/build
+FW := $(B)/espfw.bin
+CROSS ?= sparc64-linux-gnu-
 
 MACHINE ?= SS-5
 QEMU_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help deps base tree series series-check series-bisect build stock guest \
-        run check checkpatch qtests bench clean distclean
+        fw run check checkpatch qtests bench clean distclean
 
 help:
 	@echo "make run          boot the demo guest on the patched qemu-system-sparc (MACHINE=SS-5|SS-20, QEMU_ARGS=...)"
@@ -24,7 +26,7 @@ help:
 	@echo "make series       export the commits of build/qemu back into patches/"
 	@echo "make series-check fail when build/qemu holds work that patches/ does not"
 	@echo "make series-bisect build and run the DMA qtests at every commit (FIRST=<rev> to start later)"
-	@echo "make build|stock|guest|deps|base   the pieces"
+	@echo "make build|stock|guest|fw|deps|base   the pieces (fw: the bench's bare-metal ESP driver)"
 
 $(B)/.deps: scripts/deps.sh
 	@mkdir -p $(B)
@@ -60,16 +62,26 @@ stock: deps
 guest: deps
 	scripts/guest.sh
 
+# The bench's ESP driver for the guest CPU: code only, run from the PROM
+$(FW): bench/fw/start.S bench/fw/espfw.c bench/fw/espfw.ld | $(B)/.deps
+	$(CROSS)gcc -m32 -mcpu=v8 -mflat -O2 -ffreestanding -fno-pic -fno-jump-tables \
+	    -fno-common -fno-builtin -Wall -Werror -nostdlib -static \
+	    -Wl,-T,bench/fw/espfw.ld -Wl,--build-id=none -Wl,-z,noexecstack \
+	    -o $(B)/espfw.elf bench/fw/start.S bench/fw/espfw.c
+	$(CROSS)objcopy -O binary -j .text $(B)/espfw.elf $@
+
+fw: $(FW)
+
 run: build guest
 	scripts/run-guest.py --machine $(MACHINE) -- $(QEMU_ARGS)
 
-bench: build stock guest
+bench: build stock guest $(FW)
 	bench/bench.py $(BENCH_ARGS)
 
 checkpatch: tree
 	scripts/checkpatch.sh
 
-check: build guest
+check: build guest $(FW)
 	scripts/check.sh
 
 clean:

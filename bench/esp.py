@@ -11,7 +11,7 @@ import os
 import random
 import time
 
-from sun4m import DVMA_BASE, PAGE, DataError, ESPDriver, Sun4m
+from sun4m import DVMA_BASE, PAGE, TOP, DataError, ESPDriver, GuestESPDriver, Sun4m
 
 MAX_COUNT = 0xfffe00    # the largest whole-sector count of the 24-bit counter
 
@@ -26,18 +26,24 @@ def make_image(path, size):
     os.rename(path + '.tmp', path)
 
 
-def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False):
-    """Move at least @total bytes in @size commands; return the measurement."""
+FIRMWARE = os.path.join(TOP, 'build/espfw.bin')
+
+
+def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, guest=False):
+    """Move at least @total bytes in @size commands; return the measurement.
+
+    The driver is this process over qtest, or with @guest the firmware
+    build/espfw.bin on the guest CPU, which also times the commands."""
     assert op in ('read', 'write') and size % 512 == 0 and 0 < size <= MAX_COUNT
     img_size = os.path.getsize(image)
     opts = ',' + drive_opts if drive_opts else ''
     m = Sun4m(qemu, args=['-drive', 'file=%s,if=scsi,bus=0,unit=0,format=raw%s'
-                          % (image, opts)], name='esp')
+                          % (image, opts)], name='esp', firmware=FIRMWARE if guest else None)
     try:
         m.iommu_init()
         pages = m.scattered_pages((size + PAGE - 1) // PAGE, seed)
         m.iommu_map(DVMA_BASE, pages)
-        esp = ESPDriver(m)
+        esp = GuestESPDriver(m) if guest else ESPDriver(m)
         rnd = random.Random(seed)
         fd = os.open(image, os.O_RDONLY)
         ncmd = max(1, -(-total // size))
@@ -55,7 +61,7 @@ def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False):
                 status, msg = esp.read10(off // 512, DVMA_BASE, size)
             else:
                 status, msg = esp.write10(off // 512, DVMA_BASE, size)
-            busy += time.perf_counter() - t0
+            busy += esp.seconds if guest else time.perf_counter() - t0
             if status != 0 or msg != 0:
                 raise DataError('%s at %d: SCSI status 0x%x message 0x%x'
                                 % (op, off, status, msg))

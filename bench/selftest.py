@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Quick check of the benchmark's workload drivers (part of make check).
 
-Runs every ESP and Lance workload briefly on one binary, and proves that the
-data checks bite: each driver, handed a corrupted byte, must refuse to report
+Runs every ESP and Lance workload briefly on one binary (the ESP ones with
+both drivers: over qtest, and build/espfw.bin on the guest CPU), and proves
+that the data checks bite: each driver, handed a corrupted byte, must refuse to report
 a figure. Usage: selftest.py QEMU_BINARY
 """
 
@@ -42,6 +43,12 @@ def main():
                       lambda op=op, size=size, total=total: esp.run(qemu, img, op, size, total))
             check('esp-%s-detects-corruption' % op,
                   lambda op=op: esp.run(qemu, img, op, 64 << 10, 1 << 20, corrupt=True), True)
+            for size in (64 << 10, esp.MAX_COUNT):
+                check('esp-guest-%s-%d' % (op, size),
+                      lambda op=op, size=size: esp.run(qemu, img, op, size, 1, guest=True))
+            check('esp-guest-%s-detects-corruption' % op,
+                  lambda op=op: esp.run(qemu, img, op, 64 << 10, 1 << 20, corrupt=True,
+                                        guest=True), True)
         for d_ in ('tx', 'rx'):
             for size in (64, 1514):
                 check('lance-%s-%d' % (d_, size),

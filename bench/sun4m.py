@@ -65,12 +65,16 @@ class DataError(Exception):
 
 
 class Sun4m:
-    """One qemu-system-sparc -M SS-5 under qtest, guest RAM shared with us."""
+    """One qemu-system-sparc -M SS-5, guest RAM shared with us.
 
-    def __init__(self, qemu, ram_mb=256, args=(), name='bench'):
+    By default the machine runs under qtest and this module is its driver.
+    With @firmware it runs that PROM image on its CPU instead, stopped until
+    start(), so that the host can prepare guest RAM first."""
+
+    def __init__(self, qemu, ram_mb=256, args=(), name='bench', firmware=None):
         qemu_python()
-        from qemu.machine.qtest import QEMUQtestMachine
         self.ram_size = ram_mb << 20
+        self.firmware = firmware
         self.irq_level = {}
         self.shm = '/dev/shm/dma-rw-%s-%d' % (name, os.getpid())
         fd = os.open(self.shm, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -80,14 +84,24 @@ class Sun4m:
         base = ['-machine', 'SS-5,memory-backend=ram', '-m', '%dM' % ram_mb,
                 '-object', 'memory-backend-file,id=ram,size=%dM,mem-path=%s,share=on'
                 % (ram_mb, self.shm),
-                '-display', 'none', '-nodefaults',
-                # qtest logs every command to stderr by default, which the
-                # machine class saves to a file: a formatted write per
-                # register access that would be timed with the device
-                '-qtest-log', '/dev/null']
-        self.vm = QEMUQtestMachine(qemu, args=base + list(args), name='%s-%d' % (name, os.getpid()),
-                                   base_temp_dir='/tmp')
+                '-display', 'none', '-nodefaults']
+        if firmware:
+            from qemu.machine import QEMUMachine
+            self.vm = QEMUMachine(qemu, args=base + ['-bios', firmware, '-S'] + list(args),
+                                  name='%s-%d' % (name, os.getpid()), base_temp_dir='/tmp')
+        else:
+            from qemu.machine.qtest import QEMUQtestMachine
+            # qtest logs every command to stderr by default, which the
+            # machine class saves to a file: a formatted write per
+            # register access that would be timed with the device
+            base += ['-qtest-log', '/dev/null']
+            self.vm = QEMUQtestMachine(qemu, args=base + list(args),
+                                       name='%s-%d' % (name, os.getpid()), base_temp_dir='/tmp')
         self.vm.launch()
+
+    def start(self):
+        """Let the CPU run (firmware mode)."""
+        self.vm.qmp('cont')
 
     def close(self):
         try:
@@ -181,6 +195,8 @@ class Sun4m:
     def iommu_init(self):
         """Enable a 64 MiB DVMA window at 0xfc000000, every IOPTE invalid."""
         self.ram[PT_PHYS:PT_PHYS + 0x10000] = bytes(0x10000)
+        if self.firmware:
+            return      # the firmware enables it as it starts
         self.writel(IOMMU + IOMMU_BASE, PT_PHYS >> 4)
         self.writel(IOMMU + IOMMU_CTRL, IOMMU_RNGE_64MB | IOMMU_CTRL_ENAB)
         self.writel(IOMMU + IOMMU_TLBFLUSH, 0)
@@ -192,7 +208,8 @@ class Sun4m:
             pte = ((pa >> 4) & 0xffffff00) | IOPTE_VALID | (IOPTE_WRITE if writable else 0)
             off = PT_PHYS + 4 * (idx + i)
             self.ram[off:off + 4] = struct.pack('>I', pte)
-        self.writel(IOMMU + IOMMU_TLBFLUSH, 0)
+        if not self.firmware:
+            self.writel(IOMMU + IOMMU_TLBFLUSH, 0)   # the firmware flushes as it starts
 
     def scattered_pages(self, n, seed, low=16 << 20):
         """n distinct, pairwise non-adjacent physical pages above @low."""
@@ -300,6 +317,67 @@ class ESPDriver:
     def write10(self, lba, dvma, nbytes):
         cdb = struct.pack('>BBIBHB', 0x2a, 0, lba, 0, nbytes // 512, 0)
         return self.command(cdb, dvma, nbytes, False)
+
+
+# The firmware's mailbox (bench/fw/espfw.c)
+FW_MBOX = 0x10000
+MB_MAGIC, MB_GO, MB_DONE, MB_OP, MB_LBA, MB_LEN, MB_DVMA, MB_TARGET, MB_TICKS, MB_STATUS, \
+    MB_PT = range(0, 0x2c, 4)
+MB_READY = 0x45535046
+FW_ERRORS = {1: 'unexpected phase after selection', 2: 'ESPDMA error'}
+
+
+class GuestESPDriver:
+    """The on-board ESP driven by bench/fw/espfw.c on the guest CPU.
+
+    The host only passes commands through a mailbox in guest RAM; the
+    firmware programs the chips and times each command with the machine's
+    own counter, so no socket round trip is in the measurement.
+    seconds holds the time of the last command."""
+
+    def __init__(self, m, target=0, timeout=30.0):
+        self.m = m
+        self.timeout = timeout
+        self.seq = 0
+        self.seconds = 0.0
+        m.ram[FW_MBOX:FW_MBOX + 0x40] = bytes(0x40)
+        self._set(MB_TARGET, target)
+        self._set(MB_PT, PT_PHYS)
+        m.start()
+        self._wait(MB_MAGIC, MB_READY, 'the firmware did not start')
+
+    def _get(self, off):
+        return struct.unpack_from('>I', self.m.ram, FW_MBOX + off)[0]
+
+    def _set(self, off, v):
+        struct.pack_into('>I', self.m.ram, FW_MBOX + off, v)
+
+    def _wait(self, off, value, what):
+        deadline = time.monotonic() + self.timeout
+        while self._get(off) != value:
+            if time.monotonic() > deadline:
+                raise RuntimeError('%s (mailbox %s)' % (what, self.m.ram[FW_MBOX:FW_MBOX + 0x50].hex()))
+            time.sleep(0.0001)
+
+    def command(self, op, lba, dvma, nbytes):
+        self._set(MB_OP, op)
+        self._set(MB_LBA, lba)
+        self._set(MB_LEN, nbytes)
+        self._set(MB_DVMA, dvma)
+        self.seq += 1
+        self._set(MB_GO, self.seq)
+        self._wait(MB_DONE, self.seq, 'command %d did not finish' % self.seq)
+        self.seconds = self._get(MB_TICKS) * 500e-9
+        r = self._get(MB_STATUS)
+        if r >> 16:
+            raise RuntimeError('firmware: %s' % FW_ERRORS.get(r >> 16, r >> 16))
+        return r & 0xff, (r >> 8) & 0xff
+
+    def read10(self, lba, dvma, nbytes):
+        return self.command(0x28, lba, dvma, nbytes)
+
+    def write10(self, lba, dvma, nbytes):
+        return self.command(0x2a, lba, dvma, nbytes)
 
 
 # Am7990 (Lance)
