@@ -29,11 +29,13 @@ def make_image(path, size):
 FIRMWARE = os.path.join(TOP, 'build/espfw.bin')
 
 
-def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, guest=False):
+def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, guest=False,
+        chunk=0):
     """Move at least @total bytes in @size commands; return the measurement.
 
     The driver is this process over qtest, or with @guest the firmware
-    build/espfw.bin on the guest CPU, which also times the commands."""
+    build/espfw.bin on the guest CPU, which also times the commands and
+    programs the DMA @chunk bytes at a time (0: the whole command)."""
     assert op in ('read', 'write') and size % 512 == 0 and 0 < size <= MAX_COUNT
     img_size = os.path.getsize(image)
     opts = ',' + drive_opts if drive_opts else ''
@@ -43,7 +45,7 @@ def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, gues
         m.iommu_init()
         pages = m.scattered_pages((size + PAGE - 1) // PAGE, seed)
         m.iommu_map(DVMA_BASE, pages)
-        esp = GuestESPDriver(m) if guest else ESPDriver(m)
+        esp = GuestESPDriver(m, chunk=chunk) if guest else ESPDriver(m)
         rnd = random.Random(seed)
         fd = os.open(image, os.O_RDONLY)
         ncmd = max(1, -(-total // size))

@@ -322,7 +322,7 @@ class ESPDriver:
 # The firmware's mailbox (bench/fw/espfw.c)
 FW_MBOX = 0x10000
 MB_MAGIC, MB_GO, MB_DONE, MB_OP, MB_LBA, MB_LEN, MB_DVMA, MB_TARGET, MB_TICKS, MB_STATUS, \
-    MB_PT = range(0, 0x2c, 4)
+    MB_PT, MB_CHUNK = range(0, 0x30, 4)
 MB_READY = 0x45535046
 FW_ERRORS = {1: 'unexpected phase after selection', 2: 'ESPDMA error'}
 
@@ -335,7 +335,7 @@ class GuestESPDriver:
     own counter, so no socket round trip is in the measurement.
     seconds holds the time of the last command."""
 
-    def __init__(self, m, target=0, timeout=30.0):
+    def __init__(self, m, target=0, timeout=30.0, chunk=0):
         self.m = m
         self.timeout = timeout
         self.seq = 0
@@ -343,6 +343,7 @@ class GuestESPDriver:
         m.ram[FW_MBOX:FW_MBOX + 0x40] = bytes(0x40)
         self._set(MB_TARGET, target)
         self._set(MB_PT, PT_PHYS)
+        self._set(MB_CHUNK, chunk)      # bytes per DMA programming, 0: all
         m.start()
         self._wait(MB_MAGIC, MB_READY, 'the firmware did not start')
 

@@ -71,6 +71,7 @@
 #define MB_TICKS        0x20    /* fw: the command's time, 500 ns periods */
 #define MB_STATUS       0x24    /* fw: SCSI status, message, error (below) */
 #define MB_PT           0x28    /* host: the IOMMU page table, 64 MiB window */
+#define MB_CHUNK        0x2c    /* host: bytes per DMA programming, 0: all */
 #define MB_READY        0x45535046u
 
 #define ERR_PHASE       1       /* an unexpected phase after selection */
@@ -123,9 +124,14 @@ static int esp_wait(uint8_t *stat)
     }
 }
 
-/* One command with an optional DMA data phase; status | msg << 8 | err << 16 */
+/*
+ * One command with an optional DMA data phase, programmed @chunk bytes at a
+ * time (0: all at once), as Linux's esp_scsi programs one DMA per
+ * scatter-gather entry. Returns status | msg << 8 | err << 16.
+ */
 static uint32_t esp_command(const uint8_t *cdb, int cdblen, uint32_t target,
-                            uint32_t dvma, uint32_t count, int to_memory)
+                            uint32_t dvma, uint32_t count, uint32_t chunk,
+                            int to_memory)
 {
     uint8_t st, status, msg;
     int i, err;
@@ -142,14 +148,21 @@ static uint32_t esp_command(const uint8_t *cdb, int cdblen, uint32_t target,
             return ERR_PHASE << 16;
         }
         wr32(ESPDMA, DMA_INTREN | DMA_EN | (to_memory ? DMA_WRITE_MEM : 0));
-        wr32(ESPDMA + 4, dvma);
-        esp_wr(ESP_TCLO, count);
-        esp_wr(ESP_TCMID, count >> 8);
-        esp_wr(ESP_TCHI, count >> 16);
-        esp_wr(ESP_CMD, CMD_DMA | CMD_TI);
         do {
+            uint32_t n = chunk && chunk < count ? chunk : count;
+
+            wr32(ESPDMA + 4, dvma);
+            esp_wr(ESP_TCLO, n);
+            esp_wr(ESP_TCMID, n >> 8);
+            esp_wr(ESP_TCHI, n >> 16);
+            esp_wr(ESP_CMD, CMD_DMA | CMD_TI);
             err = esp_wait(&st);
-        } while (!err && (st & STAT_PHASE) != PHASE_ST);
+            dvma += n;
+            count -= n;
+        } while (!err && count && (st & STAT_PHASE) != PHASE_ST);
+        while (!err && (st & STAT_PHASE) != PHASE_ST) {
+            err = esp_wait(&st);
+        }
         wr32(ESPDMA, DMA_INTREN);
     }
     if (err) {
@@ -180,7 +193,7 @@ static void esp_init(uint32_t target)
     wr32(ESPDMA, DMA_INTREN);
     /* the first command after power-on reports UNIT ATTENTION */
     for (i = 0; i < 3; i++) {
-        if (esp_command(tur, 6, target, 0, 0, 0) == 0) {
+        if (esp_command(tur, 6, target, 0, 0, 0, 0) == 0) {
             break;
         }
     }
@@ -218,7 +231,8 @@ void main(void)
         cdb[8] = len >> 9;
         cdb[9] = 0;
         t0 = rd32(SYSCOUNTER);
-        r = esp_command(cdb, 10, mb(MB_TARGET), mb(MB_DVMA), len, op == 0x28);
+        r = esp_command(cdb, 10, mb(MB_TARGET), mb(MB_DVMA), len, mb(MB_CHUNK),
+                        op == 0x28);
         t1 = rd32(SYSCOUNTER);
         mb_set(MB_TICKS, ((t1 - t0) & 0x7ffffe00u) >> 9);
         mb_set(MB_STATUS, r);
