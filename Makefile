@@ -63,8 +63,8 @@ guest: deps
 	scripts/guest.sh
 
 # The bench's ESP driver for the guest CPU: code only, run from the PROM
-$(FW): bench/fw/start.S bench/fw/espfw.c bench/fw/espfw.ld | $(B)/.deps
-	$(CROSS)gcc -m32 -mcpu=v8 -mflat -O2 -ffreestanding -fno-pic -fno-jump-tables \
+$(FW): bench/fw/start.S bench/fw/espfw.c bench/fw/espfw.ld Makefile | $(B)/.deps
+	$(CROSS)gcc -m32 -mcpu=v8 -mflat -mno-fpu -O2 -ffreestanding -fno-pic -fno-jump-tables \
 	    -fno-common -fno-builtin -Wall -Werror -nostdlib -static \
 	    -Wl,-T,bench/fw/espfw.ld -Wl,--build-id=none -Wl,-z,noexecstack \
 	    -o $(B)/espfw.elf bench/fw/start.S bench/fw/espfw.c

@@ -105,7 +105,8 @@ def workloads(a, image):
     out = []
     # esp: this process drives the ESP over qtest, a socket round trip per
     # register access; esp-guest: build/espfw.bin drives it from the guest
-    # CPU and times each command itself, as a guest's driver would see it
+    # CPU and times each command itself, programming the whole data phase
+    # in one DMA: the best case, where the series moves data in place
     for kind, prefix, guest in (('esp', 'esp', False), ('esp-guest', 'esp-guest', True)):
         if kind not in a.only:
             continue
@@ -223,8 +224,9 @@ def report(a, samples, ceil):
     lines += ['', 'Host ceiling, same run: pread of the image (page cache) into one 1 MiB '
               'buffer %.0f MB/s, memcpy %.0f MB/s.' % (ceil['pread_MBps'], ceil['memcpy_MBps']),
               '', 'The same data movement as an ESP READ, done by the host itself (preadv of '
-              'the image into scattered 4 KiB pages of a 256 MiB shared mapping, one thread), '
-              'and the patched esp-guest READ against it:', '',
+              'the image into scattered 4 KiB pages of a 256 MiB shared mapping, one thread; '
+              'the series may copy one command with up to four), and the patched esp-guest '
+              'READ against it:', '',
               '| size | host, scattered pages | esp-guest-read patched | of host |',
               '|---|---:|---:|---:|']
     for label, _ in ESP_SIZES:
@@ -247,9 +249,10 @@ def plot(a, rows, ceil):
     """MB/s by ESP command size, stock vs patched, with the pread ceiling."""
     dat = os.path.join(a.out, 'esp.dat')
     sizes = dict(ESP_SIZES)
-    # the guest CPU's driver when it ran: what a guest sees of the device
+    # the guest CPU's driver when it ran (one DMA per command: the best case)
     prefix = 'esp-guest' if any(r['workload'].startswith('esp-guest-') for r in rows) else 'esp'
-    driver = 'driven from the guest CPU' if prefix == 'esp-guest' else 'driven over qtest'
+    driver = ('driven from the guest CPU, one DMA per command' if prefix == 'esp-guest'
+              else 'driven over qtest')
     with open(dat, 'w') as f:
         for op in ('read', 'write'):
             for label, size in ESP_SIZES:

@@ -51,6 +51,10 @@ def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, gues
         ncmd = max(1, -(-total // size))
         slots = img_size // size
         busy = 0.0
+        # one untimed command first: the first one pays for cold caches
+        status, msg = (esp.read10 if op == 'read' else esp.write10)(0, DVMA_BASE, size)
+        if status != 0 or msg != 0:
+            raise DataError('%s warm-up: SCSI status 0x%x message 0x%x' % (op, status, msg))
         for i in range(ncmd):
             off = (i % slots) * size
             if op == 'write':

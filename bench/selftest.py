@@ -31,6 +31,9 @@ def main():
         except DataError as e:
             ok = expect_error
             what = e
+        except Exception as e:  # pylint: disable=broad-except
+            ok = False
+            what = '%s: %s' % (type(e).__name__, e)
         print('%s bench-selftest/%s: %s' % ('PASS' if ok else 'FAIL', name, what), flush=True)
         failed += not ok
 
@@ -46,6 +49,13 @@ def main():
             for size in (64 << 10, esp.MAX_COUNT):
                 check('esp-guest-%s-%d' % (op, size),
                       lambda op=op, size=size: esp.run(qemu, img, op, size, 1, guest=True))
+            # one DMA per 4 KiB, the last one short
+            check('esp-split-%s-%d' % (op, 65 << 10),
+                  lambda op=op: esp.run(qemu, img, op, 65 << 10, 1 << 20, guest=True,
+                                        chunk=4096))
+            check('esp-split-%s-detects-corruption' % op,
+                  lambda op=op: esp.run(qemu, img, op, 65 << 10, 1 << 20, corrupt=True,
+                                        guest=True, chunk=4096), True)
             check('esp-guest-%s-detects-corruption' % op,
                   lambda op=op: esp.run(qemu, img, op, 64 << 10, 1 << 20, corrupt=True,
                                         guest=True), True)

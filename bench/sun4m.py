@@ -80,6 +80,7 @@ class Sun4m:
         fd = os.open(self.shm, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         os.ftruncate(fd, self.ram_size)
         self.ram = mmap.mmap(fd, self.ram_size)
+        self.ram_words = memoryview(self.ram).cast('I')
         os.close(fd)
         base = ['-machine', 'SS-5,memory-backend=ram', '-m', '%dM' % ram_mb,
                 '-object', 'memory-backend-file,id=ram,size=%dM,mem-path=%s,share=on'
@@ -107,6 +108,7 @@ class Sun4m:
         try:
             self.vm.shutdown()
         finally:
+            self.ram_words.release()
             self.ram.close()
             os.unlink(self.shm)
 
@@ -322,7 +324,8 @@ class ESPDriver:
 # The firmware's mailbox (bench/fw/espfw.c)
 FW_MBOX = 0x10000
 MB_MAGIC, MB_GO, MB_DONE, MB_OP, MB_LBA, MB_LEN, MB_DVMA, MB_TARGET, MB_TICKS, MB_STATUS, \
-    MB_PT, MB_CHUNK = range(0, 0x30, 4)
+    MB_PT, MB_CHUNK, MB_RUNS = range(0, 0x34, 4)
+FW_TRAP = 0x10040           # the trap type, if the firmware took a trap
 MB_READY = 0x45535046
 FW_ERRORS = {1: 'unexpected phase after selection', 2: 'ESPDMA error'}
 
@@ -340,7 +343,7 @@ class GuestESPDriver:
         self.timeout = timeout
         self.seq = 0
         self.seconds = 0.0
-        m.ram[FW_MBOX:FW_MBOX + 0x40] = bytes(0x40)
+        m.ram[FW_MBOX:FW_MBOX + 0x44] = bytes(0x44)
         self._set(MB_TARGET, target)
         self._set(MB_PT, PT_PHYS)
         self._set(MB_CHUNK, chunk)      # bytes per DMA programming, 0: all
@@ -351,13 +354,18 @@ class GuestESPDriver:
         return struct.unpack_from('>I', self.m.ram, FW_MBOX + off)[0]
 
     def _set(self, off, v):
-        struct.pack_into('>I', self.m.ram, FW_MBOX + off, v)
+        # one aligned 32-bit store: struct.pack_into() zero-fills first,
+        # and the firmware would see the word pass through 0
+        self.m.ram_words[(FW_MBOX + off) // 4] = int.from_bytes(v.to_bytes(4, 'big'),
+                                                                sys.byteorder)
 
     def _wait(self, off, value, what):
         deadline = time.monotonic() + self.timeout
         while self._get(off) != value:
-            if time.monotonic() > deadline:
-                raise RuntimeError('%s (mailbox %s)' % (what, self.m.ram[FW_MBOX:FW_MBOX + 0x50].hex()))
+            trap = struct.unpack_from('>I', self.m.ram, FW_TRAP)[0]
+            if trap or time.monotonic() > deadline:
+                raise RuntimeError('%s (mailbox %s, trap 0x%x)' % (
+                    what, self.m.ram[FW_MBOX:FW_MBOX + 0x40].hex(), trap))
             time.sleep(0.0001)
 
     def command(self, op, lba, dvma, nbytes):
@@ -366,9 +374,17 @@ class GuestESPDriver:
         self._set(MB_LEN, nbytes)
         self._set(MB_DVMA, dvma)
         self.seq += 1
+        t0 = time.perf_counter()
         self._set(MB_GO, self.seq)
         self._wait(MB_DONE, self.seq, 'command %d did not finish' % self.seq)
+        wall = time.perf_counter() - t0
         self.seconds = self._get(MB_TICKS) * 500e-9
+        if self._get(MB_RUNS) != self.seq:
+            raise RuntimeError('firmware ran %d commands for %d' % (self._get(MB_RUNS), self.seq))
+        # the counter wraps after 2.1 s; the host's clock bounds the time
+        if wall > 2.0 or self.seconds > wall:
+            raise RuntimeError('command %d: %.6f s by the counter, %.6f s by the host'
+                               % (self.seq, self.seconds, wall))
         r = self._get(MB_STATUS)
         if r >> 16:
             raise RuntimeError('firmware: %s' % FW_ERRORS.get(r >> 16, r >> 16))

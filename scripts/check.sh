@@ -50,7 +50,11 @@ qtests i386 \
 
 step "bench workload drivers (quick self-test)"
 "$TOP/bench/selftest.py" "$QB/qemu-system-sparc" | tee -a "$RES.selftest"
+selftest_rc=${PIPESTATUS[0]}
 grep -E '^(PASS|FAIL) ' "$RES.selftest" | cut -d: -f1 >>"$RES"
+if [ "$selftest_rc" != 0 ] && ! grep -q '^FAIL ' "$RES.selftest"; then
+    record FAIL bench-selftest     # it died before reporting a failure
+fi
 rm -f "$RES.selftest"
 
 for m in SS-5 SS-20; do

@@ -7,7 +7,9 @@
  * shared memory backend, and times each command with the SLAVIO system
  * counter, from the selection to the interrupt that ends it. Between
  * interrupts it halts the CPU through the APC, as Linux's idle loop does
- * on this machine. Register layouts are those of bench/sun4m.py.
+ * on this machine. Register layouts are those of bench/sun4m.py. Between
+ * the pieces of a split data phase it does not drain or flush ESPDMA as
+ * Linux does: QEMU's ESPDMA has no FIFO to drain.
  */
 #include <stdint.h>
 
@@ -36,6 +38,7 @@
 #define ESP_TCHI        0xe
 
 #define CMD_DMA         0x80
+#define CMD_FLUSH       0x01
 #define CMD_RESET       0x02
 #define CMD_TI          0x10
 #define CMD_ICCS        0x11
@@ -72,6 +75,7 @@
 #define MB_STATUS       0x24    /* fw: SCSI status, message, error (below) */
 #define MB_PT           0x28    /* host: the IOMMU page table, 64 MiB window */
 #define MB_CHUNK        0x2c    /* host: bytes per DMA programming, 0: all */
+#define MB_RUNS         0x30    /* fw: commands run so far */
 #define MB_READY        0x45535046u
 
 #define ERR_PHASE       1       /* an unexpected phase after selection */
@@ -136,6 +140,7 @@ static uint32_t esp_command(const uint8_t *cdb, int cdblen, uint32_t target,
     uint8_t st, status, msg;
     int i, err;
 
+    esp_wr(ESP_CMD, CMD_FLUSH);
     esp_wr(ESP_FIFO, 0x80);                 /* IDENTIFY */
     for (i = 0; i < cdblen; i++) {
         esp_wr(ESP_FIFO, cdb[i]);
@@ -185,7 +190,8 @@ static void esp_init(uint32_t target)
     int i;
 
     wr32(INTCTL_SYS + 0xc, IRQ_SYSTIMER);   /* only the ESP wakes us */
-    wr32(ESPDMA, DMA_RESET);
+    wr32(ESPDMA, DMA_RESET);                /* a pulse, as Linux gives it */
+    wr32(ESPDMA, 0);
     esp_wr(ESP_CMD, CMD_RESET);
     esp_wr(ESP_CFG1, 7);                    /* own SCSI id 7 */
     esp_wr(ESP_CFG2, 0x40);                 /* features: 24-bit counter */
@@ -213,10 +219,11 @@ void main(void)
         uint8_t cdb[10];
         uint32_t r;
 
-        while (mb(MB_GO) == n) {
+        while (mb(MB_GO) != n + 1) {
             /* the host checks the last command's data */
         }
-        n = mb(MB_GO);
+        n++;
+        mb_set(MB_RUNS, mb(MB_RUNS) + 1);
         op = mb(MB_OP);
         lba = mb(MB_LBA);
         len = mb(MB_LEN);

@@ -24,7 +24,10 @@ _start:
     .endr
 
 reset:
-    /* supervisor, PIL 15: interrupts wake a halted CPU but are never taken */
+    /*
+     * Supervisor, traps on, PIL 15: an interrupt wakes a halted CPU but is
+     * not taken (level 15, the non-maskable one, would trap, and stop us)
+     */
     wr      %g0, 0xfa0, %psr
     nop
     nop
