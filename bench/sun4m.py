@@ -35,8 +35,8 @@ IOMMU_RNGE_64MB = 0x8
 IOPTE_VALID, IOPTE_WRITE = 0x2, 0x4
 PAGE = 4096
 
-# interrupt controller inputs (hw/sparc/sun4m.c)
-LE_IRQ, ESP_IRQ = 16, 18
+# the ESP's interrupt controller input (hw/sparc/sun4m.c)
+ESP_IRQ = 18
 
 # DMA2 (ESPDMA, LEDMA) CSR
 DMA_INTREN, DMA_RESET, DMA_WRITE_MEM, DMA_EN = 0x10, 0x80, 0x100, 0x200
@@ -249,7 +249,8 @@ class ESPDriver:
         self.m = m
         self.target = target
         m.intercept_irqs()
-        m.writel(ESPDMA, DMA_RESET)
+        m.writel(ESPDMA, DMA_RESET)                 # a pulse, as Linux gives it
+        m.writel(ESPDMA, 0)
         m.writeb(ESP + 4 * ESP_CMD, CMD_RESET)
         m.writeb(ESP + 4 * ESP_CFG1, 7)            # own SCSI id 7
         m.writeb(ESP + 4 * ESP_CFG2, CFG2_FENAB)
