@@ -3,8 +3,8 @@
 
 Runs every ESP and Lance workload briefly on one binary (the ESP ones with
 both drivers: over qtest, and build/espfw.bin on the guest CPU), and proves
-that the data checks bite: each driver, handed a corrupted byte, must refuse to report
-a figure. Usage: selftest.py QEMU_BINARY
+that the data checks bite: each driver, handed a corrupted byte, must refuse
+to report a figure. Usage: selftest.py QEMU_BINARY
 """
 
 import os
