@@ -35,7 +35,11 @@ def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, gues
 
     The driver is this process over qtest, or with @guest the firmware
     build/espfw.bin on the guest CPU, which also times the commands and
-    programs the DMA @chunk bytes at a time (0: the whole command)."""
+    programs the DMA @chunk bytes at a time (0: the whole command), and
+    checks that a READ's data has landed when its status comes. @corrupt
+    (self-test) alters the last command's data, or with 'late' makes the
+    firmware's landing check see its sentinel: the run must raise
+    DataError."""
     assert op in ('read', 'write') and size % 512 == 0 and 0 < size <= MAX_COUNT
     img_size = os.path.getsize(image)
     opts = ',' + drive_opts if drive_opts else ''
@@ -62,8 +66,13 @@ def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, gues
                 m.scatter(pages, data)
             else:
                 m.scatter(pages, bytes(size))  # no stale data can pass the check
+                want = os.pread(fd, size, off)
             t0 = time.perf_counter()
-            if op == 'read':
+            if op == 'read' and guest:
+                # the firmware checks that all of it landed before the status
+                status, msg = esp.read10(off // 512, DVMA_BASE, size, want,
+                                         corrupt == 'late' and i == ncmd - 1)
+            elif op == 'read':
                 status, msg = esp.read10(off // 512, DVMA_BASE, size)
             else:
                 status, msg = esp.write10(off // 512, DVMA_BASE, size)
@@ -72,16 +81,15 @@ def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, gues
                 raise DataError('%s at %d: SCSI status 0x%x message 0x%x'
                                 % (op, off, status, msg))
             got = m.gather(pages, size)
-            if corrupt and i == ncmd - 1:
+            if corrupt is True and i == ncmd - 1:
                 got[size // 2] ^= 0xff
             if op == 'read':
-                want = os.pread(fd, size, off)
                 if got != want:
                     raise DataError('READ of %d bytes at %d: guest RAM differs from the image'
                                     % (size, off))
             else:
                 disk = bytearray(os.pread(fd, size, off))
-                if corrupt and i == ncmd - 1:
+                if corrupt is True and i == ncmd - 1:
                     disk[0] ^= 0xff
                 if disk != data or got != data:
                     raise DataError('WRITE of %d bytes at %d: the image differs from guest RAM'

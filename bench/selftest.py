@@ -56,6 +56,12 @@ def main():
             check('esp-split-%s-detects-corruption' % op,
                   lambda op=op: esp.run(qemu, img, op, 65 << 10, 1 << 20, corrupt=True,
                                         guest=True, chunk=4096), True)
+            if op == 'read':
+                for chunk in (0, 4096):
+                    check('esp-guest-read-chunk%d-detects-late-data' % chunk,
+                          lambda chunk=chunk: esp.run(qemu, img, 'read', 64 << 10, 256 << 10,
+                                                      corrupt='late', guest=True,
+                                                      chunk=chunk), True)
             check('esp-guest-%s-detects-corruption' % op,
                   lambda op=op: esp.run(qemu, img, op, 64 << 10, 1 << 20, corrupt=True,
                                         guest=True), True)

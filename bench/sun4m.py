@@ -325,10 +325,22 @@ class ESPDriver:
 # The firmware's mailbox (bench/fw/espfw.c)
 FW_MBOX = 0x10000
 MB_MAGIC, MB_GO, MB_DONE, MB_OP, MB_LBA, MB_LEN, MB_DVMA, MB_TARGET, MB_TICKS, MB_STATUS, \
-    MB_PT, MB_CHUNK, MB_RUNS = range(0, 0x34, 4)
+    MB_PT, MB_CHUNK, MB_RUNS, MB_SENTINEL = range(0, 0x38, 4)
 FW_TRAP = 0x10040           # the trap type, if the firmware took a trap
 MB_READY = 0x45535046
-FW_ERRORS = {1: 'unexpected phase after selection', 2: 'ESPDMA error'}
+FW_ERRORS = {1: 'unexpected phase after selection', 2: 'ESPDMA error',
+             3: 'status before the data: a page end still held the sentinel'}
+
+
+def page_end_sentinel(dvma, want):
+    """A word that no page end of @want (to land at @dvma) holds."""
+    first = PAGE - (dvma & (PAGE - 1))
+    ends = {want[e - 4:e] for e in list(range(first, len(want), PAGE)) + [len(want)]
+            if e >= 4}
+    v = 0x5e471e10
+    while v.to_bytes(4, 'big') in ends:
+        v += 1
+    return v
 
 
 class GuestESPDriver:
@@ -369,7 +381,17 @@ class GuestESPDriver:
                     what, self.m.ram[FW_MBOX:FW_MBOX + 0x40].hex(), trap))
             time.sleep(0.0001)
 
-    def command(self, op, lba, dvma, nbytes):
+    def command(self, op, lba, dvma, nbytes, want=None, bad_sentinel=False):
+        """Run a command; with @want, the data a READ must have landed
+        (whole, checked at each page end) when its status comes.
+        @bad_sentinel (self-test): pick a word the data's last page end
+        holds, which the check must take for data that came late."""
+        sentinel = 0
+        if want:
+            sentinel = page_end_sentinel(dvma, want)
+            if bad_sentinel:
+                sentinel = int.from_bytes(want[-4:], 'big') or sentinel
+        self._set(MB_SENTINEL, sentinel)
         self._set(MB_OP, op)
         self._set(MB_LBA, lba)
         self._set(MB_LEN, nbytes)
@@ -387,12 +409,14 @@ class GuestESPDriver:
             raise RuntimeError('command %d: %.6f s by the counter, %.6f s by the host'
                                % (self.seq, self.seconds, wall))
         r = self._get(MB_STATUS)
+        if r >> 16 == 3:
+            raise DataError('command %d: %s' % (self.seq, FW_ERRORS[3]))
         if r >> 16:
             raise RuntimeError('firmware: %s' % FW_ERRORS.get(r >> 16, r >> 16))
         return r & 0xff, (r >> 8) & 0xff
 
-    def read10(self, lba, dvma, nbytes):
-        return self.command(0x28, lba, dvma, nbytes)
+    def read10(self, lba, dvma, nbytes, want=None, bad_sentinel=False):
+        return self.command(0x28, lba, dvma, nbytes, want, bad_sentinel)
 
     def write10(self, lba, dvma, nbytes):
         return self.command(0x2a, lba, dvma, nbytes)

@@ -55,6 +55,7 @@
 #define IOMMU_TLBFLUSH  0x14
 #define IOMMU_RNGE_64MB 0x08
 #define IOMMU_ENAB      0x01
+#define DVMA_64MB       0xfc000000u     /* the window IOMMU_RNGE_64MB opens */
 
 /*
  * The mailbox, big-endian words; GuestESPDriver in bench/sun4m.py has the
@@ -76,10 +77,13 @@
 #define MB_PT           0x28    /* host: the IOMMU page table, 64 MiB window */
 #define MB_CHUNK        0x2c    /* host: bytes per DMA programming, 0: all */
 #define MB_RUNS         0x30    /* fw: commands run so far */
+#define MB_SENTINEL     0x34    /* host: READ, a word no page end of the */
+                                /* data holds; 0: no check (see below) */
 #define MB_READY        0x45535046u
 
 #define ERR_PHASE       1       /* an unexpected phase after selection */
 #define ERR_DMA         2       /* ESPDMA reported an error */
+#define ERR_LATE        3       /* status came before all the data */
 
 static inline uint32_t rd32(uint32_t a)
 {
@@ -184,6 +188,37 @@ static uint32_t esp_command(const uint8_t *cdb, int cdblen, uint32_t target,
     return status | msg << 8 | err << 16;
 }
 
+/* The RAM behind DVMA @dvma, from the IOMMU page table (IOPTE: PA >> 4) */
+static uint32_t dvma_to_ram(uint32_t dvma)
+{
+    uint32_t pte = rd32(mb(MB_PT) + ((dvma - DVMA_64MB) >> 12) * 4);
+
+    return (pte & ~0xffu) << 4 | (dvma & 0xfff);
+}
+
+/*
+ * The last word of each page of [@dvma, @dvma + @len): store @v there
+ * (@set), else count the words still holding it. A READ stores the
+ * sentinel before it starts and counts once its status is in: a device
+ * that reported status before its data had landed leaves some behind.
+ */
+static uint32_t page_ends(uint32_t dvma, uint32_t len, uint32_t v, int set)
+{
+    uint32_t a, end = dvma + len, n = 0;
+
+    for (a = dvma; a < end; a = (a | 0xfff) + 1) {
+        uint32_t next = (a | 0xfff) + 1;
+        uint32_t ra = dvma_to_ram((next < end ? next : end) - 4);
+
+        if (set) {
+            wr32(ra, v);
+        } else {
+            n += rd32(ra) == v;
+        }
+    }
+    return n;
+}
+
 static void esp_init(uint32_t target)
 {
     uint8_t tur[6] = { 0 };
@@ -215,7 +250,7 @@ void main(void)
     esp_init(mb(MB_TARGET));
     mb_set(MB_MAGIC, MB_READY);
     for (;;) {
-        uint32_t op, lba, len, t0, t1;
+        uint32_t op, lba, len, t0, t1, sentinel;
         uint8_t cdb[10];
         uint32_t r;
 
@@ -237,10 +272,17 @@ void main(void)
         cdb[7] = (len >> 9) >> 8;
         cdb[8] = len >> 9;
         cdb[9] = 0;
+        sentinel = op == 0x28 ? mb(MB_SENTINEL) : 0;
+        if (sentinel) {
+            page_ends(mb(MB_DVMA), len, sentinel, 1);
+        }
         t0 = rd32(SYSCOUNTER);
         r = esp_command(cdb, 10, mb(MB_TARGET), mb(MB_DVMA), len, mb(MB_CHUNK),
                         op == 0x28);
         t1 = rd32(SYSCOUNTER);
+        if (sentinel && !(r >> 16) && page_ends(mb(MB_DVMA), len, sentinel, 0)) {
+            r |= ERR_LATE << 16;
+        }
         mb_set(MB_TICKS, ((t1 - t0) & 0x7ffffe00u) >> 9);
         mb_set(MB_STATUS, r);
         mb_set(MB_DONE, n);
