@@ -13,9 +13,11 @@ import json
 import mmap
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -88,6 +90,7 @@ def guest_run(qemu, a):
     """The demo guest: O_DIRECT and buffered reads, TCP both ways (MB/s)."""
     out = os.path.join(a.out, 'guest.json')
     cmd = [os.path.join(TOP, 'scripts/run-guest.py'), '--qemu', qemu, '--quiet',
+           '--image-dir', a.guest_image_dir,
            '--data-mib', str(a.guest_data_mib), '--scratch-mib', '8',
            '--tx-mib', str(a.guest_tcp_mib), '--rx-mib', str(a.guest_tcp_mib),
            '--max-rx-errors', '-1',
@@ -148,6 +151,9 @@ def main():
     ap.add_argument('--only', default='esp,esp-guest,esp-split,lance,guest',
                     help='comma-separated: esp, esp-guest, esp-split, lance, guest')
     ap.add_argument('--out', default=os.path.join(TOP, 'build/bench'))
+    ap.add_argument('--image-dir',
+                    help='where the disk images live (default: /dev/shm with cache=writeback, '
+                         'else --out)')
     a = ap.parse_args()
     a.only = set(a.only.split(','))
     if a.aio == 'native' and a.cache != 'none':
@@ -158,7 +164,23 @@ def main():
         if not os.access(q, os.X_OK):
             sys.exit('bench: %s missing; run "make stock build"' % q)
 
-    image = os.path.join(a.out, 'esp-disk.img')      # on disk: O_DIRECT works
+    # The images live in memory: this machine reclaims idle page cache
+    # within a minute, which would turn part of every run into disk reads
+    # (seen: half of a 128 MiB image gone 45 s after reading it). tmpfs
+    # has no O_DIRECT, so cache=none keeps them on disk.
+    if not a.image_dir:
+        a.image_dir = '/dev/shm' if a.cache == 'writeback' and os.access('/dev/shm', os.W_OK) \
+            else a.out
+    image_dir = tempfile.mkdtemp(prefix='dma-rw-bench.', dir=a.image_dir)
+    try:
+        run_all(a, image_dir)
+    finally:
+        shutil.rmtree(image_dir)
+
+
+def run_all(a, image_dir):
+    image = os.path.join(image_dir, 'esp-disk.img')
+    a.guest_image_dir = image_dir
     esp.make_image(image, 128 * MiB)
     variants = [('stock', a.stock), ('patched', a.patched)]
     wl = workloads(a, image)
@@ -221,7 +243,9 @@ def report(a, samples, ceil):
         for n, c in cnt:
             lines.append('| %s | %d | %d | %d |' % (n, c['zero-copy-bytes'], c['copied-bytes'],
                                                  c['bounced-bytes']))
-    lines += ['', 'Host ceiling, same run: pread of the image (page cache) into one 1 MiB '
+    lines += ['', 'Disk images in %s (%s).' % (
+                  a.image_dir, 'tmpfs' if a.image_dir == '/dev/shm' else 'as given'),
+              '', 'Host ceiling, same run: pread of the image (page cache) into one 1 MiB '
               'buffer %.0f MB/s, memcpy %.0f MB/s.' % (ceil['pread_MBps'], ceil['memcpy_MBps']),
               '', 'The same data movement as an ESP READ, done by the host itself (preadv of '
               'the image into scattered 4 KiB pages of a 256 MiB shared mapping, one thread; '

@@ -170,6 +170,9 @@ def main():
     ap.add_argument('--reads', default='direct,buffered')
     ap.add_argument('--drive-opts', default='',
                     help='extra -drive options for the data disk, e.g. aio=native,cache.direct=on')
+    ap.add_argument('--image-dir',
+                    help='where to keep the data and scratch disks (default: the data disk '
+                         'in --guest, the scratch disk in a temporary directory)')
     ap.add_argument('--timeout', type=int, default=300)
     ap.add_argument('--quiet', action='store_true',
                     help='print only the dma-rw lines and the verdict')
@@ -185,9 +188,9 @@ def main():
         if not os.path.exists(f):
             sys.exit('run-guest: %s is missing; run "make build guest"' % f)
 
-    data = os.path.join(a.guest, 'data-%dM.img' % a.data_mib)
+    data = os.path.join(a.image_dir or a.guest, 'data-%dM.img' % a.data_mib)
     data_crc = data_image(data, a.data_mib * MiB)
-    tmp = tempfile.mkdtemp(prefix='dma-rw-run.')
+    tmp = tempfile.mkdtemp(prefix='dma-rw-run.', dir=a.image_dir)
     scratch = os.path.join(tmp, 'scratch.img')
     with open(scratch, 'wb') as f:
         f.truncate((a.scratch_mib + 1) * MiB)
