@@ -35,7 +35,7 @@ ESP_SIZES = [('64K', 64 << 10), ('1M', 1 << 20), ('max', esp.MAX_COUNT)]
 
 
 def ceiling(image, seconds=1.0):
-    """Host pread of the image (page cache) and memcpy bandwidth, MB/s."""
+    """Host pread of the image (in memory: tmpfs or page cache) and memcpy bandwidth, MB/s."""
     fd = os.open(image, os.O_RDONLY)
     size = os.path.getsize(image)
     buf = bytearray(MiB)
@@ -60,7 +60,7 @@ def ceiling(image, seconds=1.0):
 def scattered_read(image, size, seconds, ram=256 * MiB):
     """The host doing an ESP READ's data movement itself, MB/s.
 
-    preadv() of @size bytes of the image (page cache) into scattered,
+    preadv() of @size bytes of the image (in memory) into scattered,
     non-adjacent 4 KiB pages of a shared mapping the size of the bench's
     guest RAM, IOV_MAX pages per call, one thread: the copy a zero-copy
     READ asks of the host, without any device model around it."""
@@ -245,7 +245,7 @@ def report(a, samples, ceil):
                                                  c['bounced-bytes']))
     lines += ['', 'Disk images in %s (%s).' % (
                   a.image_dir, 'tmpfs' if a.image_dir == '/dev/shm' else 'as given'),
-              '', 'Host ceiling, same run: pread of the image (page cache) into one 1 MiB '
+              '', 'Host ceiling, same run: pread of the image into one 1 MiB '
               'buffer %.0f MB/s, memcpy %.0f MB/s.' % (ceil['pread_MBps'], ceil['memcpy_MBps']),
               '', 'The same data movement as an ESP READ, done by the host itself (preadv of '
               'the image into scattered 4 KiB pages of a 256 MiB shared mapping, one thread; '
