@@ -168,9 +168,14 @@ def main():
     # within a minute, which would turn part of every run into disk reads
     # (seen: half of a 128 MiB image gone 45 s after reading it). tmpfs
     # has no O_DIRECT, so cache=none keeps them on disk.
+    need = (128 + a.guest_data_mib + 16 + 512) * MiB   # + the guest RAM files sun4m.py makes
     if not a.image_dir:
-        a.image_dir = '/dev/shm' if a.cache == 'writeback' and os.access('/dev/shm', os.W_OK) \
-            else a.out
+        a.image_dir = a.out
+        if a.cache == 'writeback' and os.access('/dev/shm', os.W_OK) and \
+                shutil.disk_usage('/dev/shm').free >= need:
+            a.image_dir = '/dev/shm'
+    if a.cache == 'none' and os.path.realpath(a.image_dir).startswith('/dev/shm'):
+        sys.exit('bench: cache=none needs O_DIRECT, which tmpfs (%s) lacks' % a.image_dir)
     image_dir = tempfile.mkdtemp(prefix='dma-rw-bench.', dir=a.image_dir)
     try:
         run_all(a, image_dir)
@@ -244,7 +249,8 @@ def report(a, samples, ceil):
             lines.append('| %s | %d | %d | %d |' % (n, c['zero-copy-bytes'], c['copied-bytes'],
                                                  c['bounced-bytes']))
     lines += ['', 'Disk images in %s (%s).' % (
-                  a.image_dir, 'tmpfs' if a.image_dir == '/dev/shm' else 'as given'),
+                  a.image_dir, 'tmpfs' if a.image_dir == '/dev/shm' else
+                  'not tmpfs: the host may have evicted them from its page cache'),
               '', 'Host ceiling, same run: pread of the image into one 1 MiB '
               'buffer %.0f MB/s, memcpy %.0f MB/s.' % (ceil['pread_MBps'], ceil['memcpy_MBps']),
               '', 'The same data movement as an ESP READ, done by the host itself (preadv of '

@@ -41,6 +41,7 @@ def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, gues
     firmware's landing check see its sentinel: the run must raise
     DataError."""
     assert op in ('read', 'write') and size % 512 == 0 and 0 < size <= MAX_COUNT
+    assert corrupt != 'late' or (guest and op == 'read'), 'only the firmware checks landing'
     img_size = os.path.getsize(image)
     opts = ',' + drive_opts if drive_opts else ''
     m = Sun4m(qemu, args=['-drive', 'file=%s,if=scsi,bus=0,unit=0,format=raw%s'

@@ -332,13 +332,30 @@ FW_ERRORS = {1: 'unexpected phase after selection', 2: 'ESPDMA error',
              3: 'status before the data: a page end still held the sentinel'}
 
 
-def page_end_sentinel(dvma, want):
-    """A word that no page end of @want (to land at @dvma) holds."""
-    first = PAGE - (dvma & (PAGE - 1))
-    ends = {want[e - 4:e] for e in list(range(first, len(want), PAGE)) + [len(want)]
-            if e >= 4}
+def page_end_words(dvma, want):
+    """The last word of each page of @want, to land at @dvma, as the
+    firmware checks them (pages holding less than a word are skipped)."""
+    assert dvma % 4 == 0
+    out, a, end = [], dvma, dvma + len(want)
+    while a < end:
+        e = min((a | (PAGE - 1)) + 1, end)
+        if e - a >= 4:
+            out.append(int.from_bytes(want[e - 4 - dvma:e - dvma], 'big'))
+        a = (a | (PAGE - 1)) + 1
+    return out
+
+
+def page_end_sentinel(dvma, want, bad=False):
+    """A word that no page end of @want holds (0 means no check). With
+    @bad (self-test), one that a page end does hold."""
+    ends = set(page_end_words(dvma, want))
+    if bad:
+        held = sorted(ends - {0})
+        if not held:
+            raise RuntimeError('self-test: every page end of the data is 0')
+        return held[-1]
     v = 0x5e471e10
-    while v.to_bytes(4, 'big') in ends:
+    while v in ends:
         v += 1
     return v
 
@@ -384,14 +401,9 @@ class GuestESPDriver:
     def command(self, op, lba, dvma, nbytes, want=None, bad_sentinel=False):
         """Run a command; with @want, the data a READ must have landed
         (whole, checked at each page end) when its status comes.
-        @bad_sentinel (self-test): pick a word the data's last page end
+        @bad_sentinel (self-test): pick a word a page end of the data
         holds, which the check must take for data that came late."""
-        sentinel = 0
-        if want:
-            sentinel = page_end_sentinel(dvma, want)
-            if bad_sentinel:
-                sentinel = int.from_bytes(want[-4:], 'big') or sentinel
-        self._set(MB_SENTINEL, sentinel)
+        self._set(MB_SENTINEL, page_end_sentinel(dvma, want, bad_sentinel) if want else 0)
         self._set(MB_OP, op)
         self._set(MB_LBA, lba)
         self._set(MB_LEN, nbytes)

@@ -9,10 +9,12 @@ bytes the peer received and sent. The last line is the verdict.
 """
 
 import argparse
+import atexit
 import json
 import os
 import random
 import shlex
+import shutil
 import socket
 import struct
 import subprocess
@@ -191,6 +193,7 @@ def main():
     data = os.path.join(a.image_dir or a.guest, 'data-%dM.img' % a.data_mib)
     data_crc = data_image(data, a.data_mib * MiB)
     tmp = tempfile.mkdtemp(prefix='dma-rw-run.', dir=a.image_dir)
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)   # on every way out
     scratch = os.path.join(tmp, 'scratch.img')
     with open(scratch, 'wb') as f:
         f.truncate((a.scratch_mib + 1) * MiB)
@@ -299,9 +302,6 @@ def main():
             json.dump({'machine': a.machine, 'wall_s': wall, 'guest': res,
                        'checks': [{'name': n, 'ok': o, 'detail': d} for n, o, d in checks]},
                       f, indent=1)
-    for p in (scratch,):
-        os.unlink(p)
-    os.rmdir(tmp)
     print('VERDICT: %s (%d/%d host checks passed on %s)'
           % ('PASS' if not failed else 'FAIL', passed, len(checks), a.machine))
     sys.exit(1 if failed else 0)

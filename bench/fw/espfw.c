@@ -208,8 +208,13 @@ static uint32_t page_ends(uint32_t dvma, uint32_t len, uint32_t v, int set)
 
     for (a = dvma; a < end; a = (a | 0xfff) + 1) {
         uint32_t next = (a | 0xfff) + 1;
-        uint32_t ra = dvma_to_ram((next < end ? next : end) - 4);
+        uint32_t e = next < end ? next : end;
+        uint32_t ra;
 
+        if (e - a < 4) {
+            continue;       /* no whole word of the buffer in this page */
+        }
+        ra = dvma_to_ram(e - 4);
         if (set) {
             wr32(ra, v);
         } else {
@@ -280,7 +285,8 @@ void main(void)
         r = esp_command(cdb, 10, mb(MB_TARGET), mb(MB_DVMA), len, mb(MB_CHUNK),
                         op == 0x28);
         t1 = rd32(SYSCOUNTER);
-        if (sentinel && !(r >> 16) && page_ends(mb(MB_DVMA), len, sentinel, 0)) {
+        /* only a command that ended well must have moved all its data */
+        if (sentinel && r == 0 && page_ends(mb(MB_DVMA), len, sentinel, 0)) {
             r |= ERR_LATE << 16;
         }
         mb_set(MB_TICKS, ((t1 - t0) & 0x7ffffe00u) >> 9);
