@@ -19,7 +19,6 @@ Usage: instr.py [--stock Q] [--patched Q] [--commands N]
 import argparse
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
@@ -29,10 +28,7 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import esp                                            # noqa: E402
-from sun4m import (CMD_DMA, CMD_SELATN, CMD_TI, DMA_EN, DMA_INTREN,  # noqa: E402
-                   DMA_WRITE_MEM, DVMA_BASE, ESP, ESP_BUSID, ESP_CMD, ESP_FIFO,
-                   ESP_TCHI, ESP_TCLO, ESP_TCMID, ESPDMA, PAGE, PHASE_ST, DataError,
-                   ESPDriver, Sun4m)
+from sun4m import DVMA_BASE, PAGE, DataError, ESPDriver, Sun4m  # noqa: E402
 
 PAGES = 64                      # a 256 KiB READ per command
 
@@ -47,33 +43,14 @@ def run(qemu, image, commands, out):
     os.chmod(wrapper, 0o755)
     m = Sun4m(wrapper, args=['-drive', 'file=%s,if=scsi,bus=0,unit=0,format=raw' % image],
               name='instr')
-    phases = 0
     try:
         m.iommu_init()
         pages = m.scattered_pages(PAGES, 1)
         m.iommu_map(DVMA_BASE, pages)
         drv = ESPDriver(m)
+        nbytes = PAGES * PAGE
         for c in range(commands):
-            nbytes = PAGES * PAGE
-            cdb = struct.pack('>BBIBHB', 0x28, 0, c * PAGES * 8, 0, nbytes // 512, 0)
-            m.batch(['writeb 0x%x 0x%x' % (ESP + 4 * ESP_FIFO, b)
-                     for b in bytes([0x80]) + cdb] +
-                    ['writeb 0x%x 0x%x' % (ESP + 4 * ESP_BUSID, 0),
-                     'writeb 0x%x 0x%x' % (ESP + 4 * ESP_CMD, CMD_SELATN)])
-            st, _ = drv.wait_int()
-            m.writel(ESPDMA, DMA_INTREN | DMA_EN | DMA_WRITE_MEM)
-            step = PAGE
-            for off in range(0, nbytes, step):
-                m.batch(['writel 0x%x 0x%x' % (ESPDMA + 4, DVMA_BASE + off),
-                         'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCLO, step & 0xff),
-                         'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCMID, (step >> 8) & 0xff),
-                         'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCHI, step >> 16),
-                         'writeb 0x%x 0x%x' % (ESP + 4 * ESP_CMD, CMD_DMA | CMD_TI)])
-                st, _ = drv.wait_int()
-                phases += 1
-            while st & 7 != PHASE_ST:
-                st, _ = drv.wait_int()
-            status = drv.status_phase(['writel 0x%x 0x%x' % (ESPDMA, DMA_INTREN)])
+            status = drv.read10(c * nbytes // 512, DVMA_BASE, nbytes, chunk=PAGE)
             if status != (0, 0):
                 raise DataError('READ %d: status %r' % (c, status))
             with open(image, 'rb') as f:
@@ -82,7 +59,7 @@ def run(qemu, image, commands, out):
                     raise DataError('READ %d: guest RAM differs from the image' % c)
     finally:
         m.close()
-    return phases
+    return commands * PAGES
 
 
 def functions(out):

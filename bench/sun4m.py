@@ -276,8 +276,10 @@ class ESPDriver:
             raise RuntimeError('ESP: interrupt without INT in status 0x%02x' % st)
         return st, intr
 
-    def command(self, cdb, dvma, count, to_memory):
-        """Run one SCSI command with a DMA data phase; return (status, msg)."""
+    def command(self, cdb, dvma, count, to_memory, chunk=0):
+        """Run one SCSI command with a DMA data phase, programmed @chunk
+        bytes at a time (0: all at once, else as Linux's esp_scsi does per
+        scatter-gather entry); return (status, msg)."""
         m = self.m
         # Select with ATN: IDENTIFY + CDB through the FIFO
         m.batch(['writeb 0x%x 0x%x' % (ESP + 4 * ESP_FIFO, b) for b in bytes([0x80]) + cdb] +
@@ -289,18 +291,25 @@ class ESPDriver:
         want = PHASE_DI if to_memory else PHASE_DO
         if st & STAT_PHASE != want:
             raise RuntimeError('ESP: phase %d after selection, expected %d' % (st & 7, want))
-        # Data phase: ESPDMA direction and address, ESP count, TI with DMA
-        m.batch(['writel 0x%x 0x%x' % (ESPDMA, DMA_INTREN | DMA_EN |
-                                       (DMA_WRITE_MEM if to_memory else 0)),
-                 'writel 0x%x 0x%x' % (ESPDMA + 4, dvma),
-                 'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCLO, count & 0xff),
-                 'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCMID, (count >> 8) & 0xff),
-                 'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCHI, (count >> 16) & 0xff),
-                 'writeb 0x%x 0x%x' % (ESP + 4 * ESP_CMD, CMD_DMA | CMD_TI)])
+        # Data phase: ESPDMA direction, then per DMA programming its address,
+        # the ESP's count and TI with DMA
+        csr = ['writel 0x%x 0x%x' % (ESPDMA, DMA_INTREN | DMA_EN |
+                                     (DMA_WRITE_MEM if to_memory else 0))]
+        done = 0
         while True:
+            n = min(chunk, count - done) if chunk else count
+            m.batch(csr + ['writel 0x%x 0x%x' % (ESPDMA + 4, dvma + done),
+                           'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCLO, n & 0xff),
+                           'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCMID, (n >> 8) & 0xff),
+                           'writeb 0x%x 0x%x' % (ESP + 4 * ESP_TCHI, (n >> 16) & 0xff),
+                           'writeb 0x%x 0x%x' % (ESP + 4 * ESP_CMD, CMD_DMA | CMD_TI)])
+            csr = []
             st, _ = self.wait_int()
-            if st & STAT_PHASE == PHASE_ST:
+            done += n
+            if st & STAT_PHASE == PHASE_ST or done >= count:
                 break
+        while st & STAT_PHASE != PHASE_ST:
+            st, _ = self.wait_int()
         return self.status_phase(['writel 0x%x 0x%x' % (ESPDMA, DMA_INTREN)])
 
     def status_phase(self, before=()):
@@ -313,13 +322,13 @@ class ESPDriver:
         self.wait_int()
         return int(status.split()[1], 16), int(msg.split()[1], 16)
 
-    def read10(self, lba, dvma, nbytes):
+    def read10(self, lba, dvma, nbytes, chunk=0):
         cdb = struct.pack('>BBIBHB', 0x28, 0, lba, 0, nbytes // 512, 0)
-        return self.command(cdb, dvma, nbytes, True)
+        return self.command(cdb, dvma, nbytes, True, chunk)
 
-    def write10(self, lba, dvma, nbytes):
+    def write10(self, lba, dvma, nbytes, chunk=0):
         cdb = struct.pack('>BBIBHB', 0x2a, 0, lba, 0, nbytes // 512, 0)
-        return self.command(cdb, dvma, nbytes, False)
+        return self.command(cdb, dvma, nbytes, False, chunk)
 
 
 # The firmware's mailbox (bench/fw/espfw.c)
