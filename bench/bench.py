@@ -86,11 +86,11 @@ def scattered_read(image, size, seconds, ram=256 * MiB):
     return rate
 
 
-def guest_run(qemu, a):
+def guest_run(qemu, a, image_dir):
     """The demo guest: O_DIRECT and buffered reads, TCP both ways (MB/s)."""
     out = os.path.join(a.out, 'guest.json')
     cmd = [os.path.join(TOP, 'scripts/run-guest.py'), '--qemu', qemu, '--quiet',
-           '--image-dir', a.guest_image_dir,
+           '--image-dir', image_dir,
            '--data-mib', str(a.guest_data_mib), '--scratch-mib', '8',
            '--tx-mib', str(a.guest_tcp_mib), '--rx-mib', str(a.guest_tcp_mib),
            '--max-rx-errors', '-1',
@@ -185,7 +185,6 @@ def main():
 
 def run_all(a, image_dir):
     image = os.path.join(image_dir, 'esp-disk.img')
-    a.guest_image_dir = image_dir
     esp.make_image(image, 128 * MiB)
     variants = [('stock', a.stock), ('patched', a.patched)]
     wl = workloads(a, image)
@@ -202,7 +201,7 @@ def run_all(a, image_dir):
                 print('  %-20s %-8s %10.1f %s' % (name, v, val, unit), flush=True)
         if 'guest' in a.only:
             for v, q in order:
-                for k, val in guest_run(q, a).items():
+                for k, val in guest_run(q, a, image_dir).items():
                     samples.setdefault(k, {'unit': 'MB/s'}).setdefault(v, []).append(val)
                     print('  %-20s %-8s %10.1f MB/s' % (k, v, val), flush=True)
     ceil = ceiling(image)
