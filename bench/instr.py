@@ -13,7 +13,13 @@ way: the series moves them from the block layer's threads.) Each READ's
 data is checked against the image. It prints the instructions per data
 phase and per KiB, and the functions whose counts differ most.
 
-Usage: instr.py [--stock Q] [--patched Q] [--commands N]
+With --lance it counts instead what runs inside pcnet_transmit() and
+pcnet_receive() per Lance frame, transmitted and received through LEDMA
+and the IOMMU by bench/lance.py over a UDP socket netdev (the frames are
+checked there): the device's own cost per frame, which the socket and the
+harness hide in its frames/s.
+
+Usage: instr.py [--stock Q] [--patched Q] [--commands N] [--lance [--frames N]]
 """
 
 import argparse
@@ -28,19 +34,27 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import esp                                            # noqa: E402
+import lance                                          # noqa: E402
 from sun4m import DVMA_BASE, PAGE, DataError, ESPDriver, Sun4m  # noqa: E402
 
 PAGES = 64                      # a 256 KiB READ per command
 
 
-def run(qemu, image, commands, out):
-    """READs through the ESP with @qemu under callgrind; counts into @out."""
+def callgrind(qemu, out, functions):
+    """A wrapper that runs @qemu under callgrind, counting into @out only
+    what runs inside @functions"""
     wrapper = os.path.join(os.path.dirname(out), 'qemu-callgrind.sh')
     with open(wrapper, 'w') as f:
         f.write('#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s '
-                '--collect-atstart=no --toggle-collect=esp_reg_write '
-                '--toggle-collect=dma_mem_write %s "$@"\n' % (out, qemu))
+                '--collect-atstart=no %s %s "$@"\n'
+                % (out, ' '.join('--toggle-collect=' + fn for fn in functions), qemu))
     os.chmod(wrapper, 0o755)
+    return wrapper
+
+
+def run(qemu, image, commands, out):
+    """READs through the ESP with @qemu under callgrind; counts into @out."""
+    wrapper = callgrind(qemu, out, ('esp_reg_write', 'dma_mem_write'))
     m = Sun4m(wrapper, args=['-drive', 'file=%s,if=scsi,bus=0,unit=0,format=raw' % image],
               name='instr')
     try:
@@ -77,6 +91,31 @@ def functions(out):
     return total, funcs
 
 
+def run_lance(qemu, direction, size, frames, out):
+    """Lance frames with @qemu under callgrind; counts into @out."""
+    lance.run(callgrind(qemu, out, ('pcnet_transmit', 'pcnet_receive')),
+              direction, size, frames)
+    return frames
+
+
+def main_lance(a):
+    print('Lance frames through LEDMA and the IOMMU, %d each way and size' % a.frames)
+    print('instructions per frame in pcnet_transmit() and pcnet_receive():')
+    print('  %-8s %6s %10s %10s %7s' % ('', 'size', 'stock', 'patched', 'ratio'))
+    with tempfile.TemporaryDirectory(prefix='dma-rw-instr.') as d:
+        for direction in ('tx', 'rx'):
+            for size in (64, 1514):
+                per = {}
+                for name, q in (('stock', a.stock), ('patched', a.patched)):
+                    out = os.path.join(d, '%s-%s-%d.callgrind' % (name, direction, size))
+                    frames = run_lance(q, direction, size, a.frames, out)
+                    per[name] = functions(out)[0] / frames
+                print('  %-8s %6d %10.0f %10.0f %7.2f' % (direction, size, per['stock'],
+                                                          per['patched'],
+                                                          per['stock'] / per['patched']))
+    print('ratio = stock / patched (above 1: the series does less work per frame)')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -84,7 +123,13 @@ def main():
     ap.add_argument('--patched', default=os.path.join(TOP, 'build/qemu/build/qemu-system-sparc'))
     ap.add_argument('--commands', type=int, default=4)
     ap.add_argument('--top', type=int, default=12)
+    ap.add_argument('--lance', action='store_true',
+                    help='count per Lance frame instead of per ESP data phase')
+    ap.add_argument('--frames', type=int, default=2048)
     a = ap.parse_args()
+    if a.lance:
+        main_lance(a)
+        return
     with tempfile.TemporaryDirectory(prefix='dma-rw-instr.') as d:
         image = os.path.join(d, 'disk.img')
         esp.make_image(image, a.commands * PAGES * PAGE)
