@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Instructions per split ESP data phase, stock vs patched, under callgrind.
+"""Instructions per split ESP data phase, or per Lance frame, stock vs patched.
 
 Wall-clock figures on this machine spread by 10-30%; instruction counts do
 not. This runs the same READs on both binaries over qtest (no guest CPU),
@@ -95,7 +95,6 @@ def run_lance(qemu, direction, size, frames, out):
     """Lance frames with @qemu under callgrind; counts into @out."""
     lance.run(callgrind(qemu, out, ('pcnet_transmit', 'pcnet_receive')),
               direction, size, frames)
-    return frames
 
 
 def main_lance(a):
@@ -108,8 +107,8 @@ def main_lance(a):
                 per = {}
                 for name, q in (('stock', a.stock), ('patched', a.patched)):
                     out = os.path.join(d, '%s-%s-%d.callgrind' % (name, direction, size))
-                    frames = run_lance(q, direction, size, a.frames, out)
-                    per[name] = functions(out)[0] / frames
+                    run_lance(q, direction, size, a.frames, out)
+                    per[name] = functions(out)[0] / a.frames
                 print('  %-8s %6d %10.0f %10.0f %7.2f' % (direction, size, per['stock'],
                                                           per['patched'],
                                                           per['stock'] / per['patched']))
