@@ -130,7 +130,7 @@ def workloads(a, image):
                         esp.run(q, image, op, MiB, total, a.drive_opts, guest=True,
                                 chunk=4096)['MBps']))
     if 'lance' in a.only:
-        for d in ('tx', 'rx'):
+        for d in ('tx', 'rx', 'sink'):
             for size in (64, 1514):
                 out.append(('lance-%s-%d' % (d, size), 'frames/s',
                             lambda q, d=d, size=size: lance.run(q, d, size, a.frames)['fps']))

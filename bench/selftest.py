@@ -65,7 +65,7 @@ def main():
             check('esp-guest-%s-detects-corruption' % op,
                   lambda op=op: esp.run(qemu, img, op, 64 << 10, 1 << 20, corrupt=True,
                                         guest=True), True)
-        for d_ in ('tx', 'rx'):
+        for d_ in ('tx', 'rx', 'sink'):
             for size in (64, 1514):
                 check('lance-%s-%d' % (d_, size),
                       lambda d_=d_, size=size: lance.run(qemu, d_, size, 300))
