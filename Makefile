@@ -8,7 +8,7 @@ QEMU_TREE := $(B)/qemu
 QEMU_BUILD := $(QEMU_TREE)/build
 STOCK_TREE := $(B)/stock
 STOCK_BUILD := $(STOCK_TREE)/build
-FW := $(B)/espfw.bin
+FW := $(B)/espfw.bin $(B)/lancefw.bin
 CROSS ?= sparc64-linux-gnu-
 
 MACHINE ?= SS-5
@@ -26,7 +26,7 @@ help:
 	@echo "make series       export the commits of build/qemu back into patches/"
 	@echo "make series-check fail when build/qemu holds work that patches/ does not"
 	@echo "make series-bisect build and run the DMA qtests at every commit (FIRST=<rev> to start later)"
-	@echo "make build|stock|guest|fw|deps|base   the pieces (fw: the bench's bare-metal ESP driver)"
+	@echo "make build|stock|guest|fw|deps|base   the pieces (fw: the bench's bare-metal ESP and Lance drivers)"
 
 $(B)/.deps: scripts/deps.sh
 	@mkdir -p $(B)
@@ -62,13 +62,13 @@ stock: deps
 guest: deps
 	scripts/guest.sh
 
-# The bench's ESP driver for the guest CPU: code only, run from the PROM
-$(FW): bench/fw/start.S bench/fw/espfw.c bench/fw/espfw.ld Makefile | $(B)/.deps
+# The bench's ESP and Lance drivers for the guest CPU: code only, run from the PROM
+$(B)/%fw.bin: bench/fw/start.S bench/fw/%fw.c bench/fw/fw.ld Makefile | $(B)/.deps
 	$(CROSS)gcc -m32 -mcpu=v8 -mflat -mno-fpu -O2 -ffreestanding -fno-pic -fno-jump-tables \
 	    -fno-common -fno-builtin -Wall -Werror -nostdlib -static \
-	    -Wl,-T,bench/fw/espfw.ld -Wl,--build-id=none -Wl,-z,noexecstack \
-	    -o $(B)/espfw.elf bench/fw/start.S bench/fw/espfw.c
-	$(CROSS)objcopy -O binary -j .text $(B)/espfw.elf $@
+	    -Wl,-T,bench/fw/fw.ld -Wl,--build-id=none -Wl,-z,noexecstack \
+	    -o $(B)/$*fw.elf bench/fw/start.S bench/fw/$*fw.c
+	$(CROSS)objcopy -O binary -j .text $(B)/$*fw.elf $@
 
 fw: $(FW)
 

@@ -13,6 +13,13 @@ that nothing else is connected to, so that what is timed is mostly the
 device: the TDMD write returns after the chip walked the whole ring. The
 first ring goes through a filter-dump on the port and is checked there;
 the filter is then turned off for the timed rings.
+
+Even there, each ring costs a qtest round trip as long as the device's work
+on it. 'guest' sends into the same dead-end hub port, but build/lancefw.bin
+(bench/fw/lancefw.c) drives the chip from the guest CPU, as a guest's driver
+would: it hands the ring back and kicks it round after round, and times
+whole runs of rings itself. The first ring is checked as in 'sink'; in the
+timed runs, the firmware checks that every descriptor came back done.
 """
 
 import os
@@ -23,10 +30,12 @@ import tempfile
 import time
 
 from sun4m import (CSR0_TDMD, DESC_ERR, DESC_OWN, LANCE, LE_RXBUF, LE_RXRING, LE_TXBUF,
-                   LE_TXRING, BUF, RING,
-                   DataError, LanceDriver, Sun4m)
+                   LE_TXRING, BUF, RING, TOP,
+                   DataError, GuestLance, LanceDriver, Sun4m)
 
 RX_GROUP = 16
+FIRMWARE = os.path.join(TOP, 'build/lancefw.bin')
+ROUNDS_PER_RUN = 256        # 32768 frames: well within the firmware's counter
 HDR = bytes.fromhex('525400123457' '525400123456' '88b5')
 
 
@@ -60,9 +69,7 @@ def run_sink(qemu, size, nframes, seed=3, corrupt=False):
     tpl = frames_for(size, seed)
     with tempfile.TemporaryDirectory(prefix='dma-rw-lance.') as d:
         pcap = os.path.join(d, 'tx.pcap')
-        m = Sun4m(qemu, args=['-netdev', 'hubport,id=n0,hubid=0',
-                              '-object', 'filter-dump,id=dump,netdev=n0,file=' + pcap,
-                              '-net', 'nic,model=lance,netdev=n0'], name='lance')
+        m = Sun4m(qemu, args=sink_args(pcap), name='lance')
         seq = 0
         busy = 0.0
         try:
@@ -82,12 +89,8 @@ def run_sink(qemu, size, nframes, seed=3, corrupt=False):
                     if d_[1] & (DESC_OWN | DESC_ERR):
                         raise DataError('tx descriptor %d not completed (0x%04x)' % (i, d_[1]))
                 if not seq:
-                    got = pcap_frames(pcap)
-                    if corrupt:
-                        got[-1] = got[-1][:-1] + bytes([got[-1][-1] ^ 0xff])
-                    if got != [numbered(tpl[i], i) for i in range(batch)]:
-                        raise DataError('tx: the first ring left the chip altered')
-                    m.vm.qmp('qom-set', path='/objects/dump', property='status', value='off')
+                    check_first_ring(m, pcap, [numbered(tpl[i], i) for i in range(batch)],
+                                     corrupt)
                 seq += batch
         finally:
             m.close()
@@ -96,9 +99,55 @@ def run_sink(qemu, size, nframes, seed=3, corrupt=False):
             'MBps': timed * size / busy / 1e6}
 
 
+def sink_args(pcap):
+    """A hub port with nothing else on the hub, dumping to @pcap."""
+    return ['-netdev', 'hubport,id=n0,hubid=0',
+            '-object', 'filter-dump,id=dump,netdev=n0,file=' + pcap,
+            '-net', 'nic,model=lance,netdev=n0']
+
+
+def check_first_ring(m, pcap, want, corrupt):
+    """The frames of the first ring against the dump; then stop dumping."""
+    got = pcap_frames(pcap)
+    if corrupt:
+        got[-1] = got[-1][:-1] + bytes([got[-1][-1] ^ 0xff])
+    if got != want:
+        raise DataError('tx: the first ring left the chip altered')
+    m.vm.qmp('qom-set', path='/objects/dump', property='status', value='off')
+
+
+def run_guest(qemu, size, nframes, seed=3, corrupt=False):
+    """Transmit into a dead-end hub port, driven by the guest CPU. With
+    @corrupt 'fault' (self-test), the last descriptor of the timed rings
+    points to a buffer behind an invalid IOPTE, which the firmware must
+    notice."""
+    assert 64 <= size <= 1514 and nframes > 0
+    frames = [numbered(t, i) for i, t in enumerate(frames_for(size, seed))]
+    sent, busy = 0, 0.0
+    with tempfile.TemporaryDirectory(prefix='dma-rw-lance.') as d:
+        pcap = os.path.join(d, 'tx.pcap')
+        m = Sun4m(qemu, args=sink_args(pcap), name='lance', firmware=FIRMWARE)
+        try:
+            m.iommu_init()
+            le = GuestLance(m, frames)
+            le.send(1)                      # untimed, through the dump
+            check_first_ring(m, pcap, frames, corrupt is True)
+            if corrupt == 'fault':
+                le.put(LE_TXRING + 8 * (RING - 1) + 3, b'\xf0')    # address bits 23:16
+            while sent < nframes:
+                sent += le.send(min(ROUNDS_PER_RUN, -(-(nframes - sent) // RING)))
+                busy += le.seconds
+        finally:
+            m.close()
+    return {'frames': sent, 'seconds': busy, 'fps': sent / busy,
+            'MBps': sent * size / busy / 1e6}
+
+
 def run(qemu, direction, size, nframes, seed=3, corrupt=False):
     if direction == 'sink':
         return run_sink(qemu, size, nframes, seed, corrupt)
+    if direction == 'guest':
+        return run_guest(qemu, size, nframes, seed, corrupt)
     assert direction in ('tx', 'rx') and 64 <= size <= 1514
     peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Quick check of the benchmark's workload drivers (part of make check).
 
-Runs every ESP and Lance workload briefly on one binary (the ESP ones with
-both drivers: over qtest, and build/espfw.bin on the guest CPU), and proves
-that the data checks bite: each driver, handed a corrupted byte, must refuse
-to report a figure. Usage: selftest.py QEMU_BINARY
+Runs every ESP and Lance workload briefly on one binary (with both kinds of
+driver: over qtest, and build/espfw.bin or build/lancefw.bin on the guest
+CPU), and proves that the data checks bite: each driver, handed a corrupted
+byte, must refuse to report a figure. Usage: selftest.py QEMU_BINARY
 """
 
 import os
@@ -65,12 +65,14 @@ def main():
             check('esp-guest-%s-detects-corruption' % op,
                   lambda op=op: esp.run(qemu, img, op, 64 << 10, 1 << 20, corrupt=True,
                                         guest=True), True)
-        for d_ in ('tx', 'rx', 'sink'):
+        for d_ in ('tx', 'rx', 'sink', 'guest'):
             for size in (64, 1514):
                 check('lance-%s-%d' % (d_, size),
                       lambda d_=d_, size=size: lance.run(qemu, d_, size, 300))
             check('lance-%s-detects-corruption' % d_,
                   lambda d_=d_: lance.run(qemu, d_, 64, 300, corrupt=True), True)
+        check('lance-guest-detects-fault',
+              lambda: lance.run(qemu, 'guest', 64, 300, corrupt='fault'), True)
     sys.exit(1 if failed else 0)
 
 

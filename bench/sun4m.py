@@ -369,6 +369,34 @@ def page_end_sentinel(dvma, want, bad=False):
     return v
 
 
+class Mailbox:
+    """A firmware's mailbox in guest RAM at FW_MBOX: big-endian words."""
+
+    def __init__(self, m, timeout):
+        self.m = m
+        self.timeout = timeout
+        m.ram[FW_MBOX:FW_MBOX + 0x44] = bytes(0x44)
+
+    def get(self, off):
+        return struct.unpack_from('>I', self.m.ram, FW_MBOX + off)[0]
+
+    def set(self, off, v):
+        # one aligned 32-bit store: struct.pack_into() zero-fills first,
+        # and the firmware would see the word pass through 0
+        self.m.ram_words[(FW_MBOX + off) // 4] = int.from_bytes(v.to_bytes(4, 'big'),
+                                                                sys.byteorder)
+
+    def wait(self, off, value, what, failed=None):
+        """Until word @off holds @value; not if it holds @failed."""
+        deadline = time.monotonic() + self.timeout
+        while self.get(off) != value:
+            trap = struct.unpack_from('>I', self.m.ram, FW_TRAP)[0]
+            if trap or time.monotonic() > deadline or self.get(off) == failed:
+                raise RuntimeError('%s (mailbox %s, trap 0x%x)' % (
+                    what, self.m.ram[FW_MBOX:FW_MBOX + 0x40].hex(), trap))
+            time.sleep(0.0001)
+
+
 class GuestESPDriver:
     """The on-board ESP driven by bench/fw/espfw.c on the guest CPU.
 
@@ -379,57 +407,38 @@ class GuestESPDriver:
 
     def __init__(self, m, target=0, timeout=30.0, chunk=0):
         self.m = m
-        self.timeout = timeout
         self.seq = 0
         self.seconds = 0.0
-        m.ram[FW_MBOX:FW_MBOX + 0x44] = bytes(0x44)
-        self._set(MB_TARGET, target)
-        self._set(MB_PT, PT_PHYS)
-        self._set(MB_CHUNK, chunk)      # bytes per DMA programming, 0: all
+        self.mb = Mailbox(m, timeout)
+        self.mb.set(MB_TARGET, target)
+        self.mb.set(MB_PT, PT_PHYS)
+        self.mb.set(MB_CHUNK, chunk)      # bytes per DMA programming, 0: all
         m.start()
-        self._wait(MB_MAGIC, MB_READY, 'the firmware did not start')
-
-    def _get(self, off):
-        return struct.unpack_from('>I', self.m.ram, FW_MBOX + off)[0]
-
-    def _set(self, off, v):
-        # one aligned 32-bit store: struct.pack_into() zero-fills first,
-        # and the firmware would see the word pass through 0
-        self.m.ram_words[(FW_MBOX + off) // 4] = int.from_bytes(v.to_bytes(4, 'big'),
-                                                                sys.byteorder)
-
-    def _wait(self, off, value, what):
-        deadline = time.monotonic() + self.timeout
-        while self._get(off) != value:
-            trap = struct.unpack_from('>I', self.m.ram, FW_TRAP)[0]
-            if trap or time.monotonic() > deadline:
-                raise RuntimeError('%s (mailbox %s, trap 0x%x)' % (
-                    what, self.m.ram[FW_MBOX:FW_MBOX + 0x40].hex(), trap))
-            time.sleep(0.0001)
+        self.mb.wait(MB_MAGIC, MB_READY, 'the firmware did not start')
 
     def command(self, op, lba, dvma, nbytes, want=None, bad_sentinel=False):
         """Run a command; with @want, the data a READ must have landed
         (whole, checked at each page end) when its status comes.
         @bad_sentinel (self-test): pick a word a page end of the data
         holds, which the check must take for data that came late."""
-        self._set(MB_SENTINEL, page_end_sentinel(dvma, want, bad_sentinel) if want else 0)
-        self._set(MB_OP, op)
-        self._set(MB_LBA, lba)
-        self._set(MB_LEN, nbytes)
-        self._set(MB_DVMA, dvma)
+        self.mb.set(MB_SENTINEL, page_end_sentinel(dvma, want, bad_sentinel) if want else 0)
+        self.mb.set(MB_OP, op)
+        self.mb.set(MB_LBA, lba)
+        self.mb.set(MB_LEN, nbytes)
+        self.mb.set(MB_DVMA, dvma)
         self.seq += 1
         t0 = time.perf_counter()
-        self._set(MB_GO, self.seq)
-        self._wait(MB_DONE, self.seq, 'command %d did not finish' % self.seq)
+        self.mb.set(MB_GO, self.seq)
+        self.mb.wait(MB_DONE, self.seq, 'command %d did not finish' % self.seq)
         wall = time.perf_counter() - t0
-        self.seconds = self._get(MB_TICKS) * 500e-9
-        if self._get(MB_RUNS) != self.seq:
-            raise RuntimeError('firmware ran %d commands for %d' % (self._get(MB_RUNS), self.seq))
+        self.seconds = self.mb.get(MB_TICKS) * 500e-9
+        if self.mb.get(MB_RUNS) != self.seq:
+            raise RuntimeError('firmware ran %d commands for %d' % (self.mb.get(MB_RUNS), self.seq))
         # the counter wraps after 2.1 s; the host's clock bounds the time
         if wall > 2.0 or self.seconds > wall:
             raise RuntimeError('command %d: %.6f s by the counter, %.6f s by the host'
                                % (self.seq, self.seconds, wall))
-        r = self._get(MB_STATUS)
+        r = self.mb.get(MB_STATUS)
         if r >> 16 == 3:
             raise DataError('command %d: %s' % (self.seq, FW_ERRORS[3]))
         if r >> 16:
@@ -447,7 +456,7 @@ class GuestESPDriver:
 CSR0_INIT, CSR0_STRT, CSR0_STOP, CSR0_TDMD = 0x1, 0x2, 0x4, 0x8
 CSR0_IDON, CSR0_TINT, CSR0_RINT, CSR0_MISS, CSR0_MERR = 0x100, 0x200, 0x400, 0x1000, 0x800
 CSR3_BSWP, CSR3_ACON, CSR3_BCON = 0x4, 0x2, 0x1
-MODE_PROM = 0x8000
+MODE_PROM, MODE_INTL, MODE_LOOP = 0x8000, 0x0040, 0x0004
 DESC_OWN, DESC_ERR, DESC_STP, DESC_ENP = 0x8000, 0x4000, 0x0200, 0x0100
 RING_LOG2 = 7                   # 128 descriptors, the Am7990 maximum
 RING = 1 << RING_LOG2
@@ -464,21 +473,26 @@ LE_SPAN = 0x80000
 class LanceDriver:
     """The on-board Lance behind LEDMA, set up like Linux's sunlance."""
 
-    def __init__(self, m, seed=2):
+    CSR3 = CSR3_BSWP | CSR3_ACON | CSR3_BCON
+
+    def __init__(self, m, seed=2, mode=MODE_PROM):
+        """On a machine with firmware, only lay out guest RAM for it."""
         self.m = m
         self.pages = m.scattered_pages(LE_SPAN // PAGE, seed)
         m.iommu_map(LE_DVMA, self.pages)
-        m.writel(LEDMA + 0xc, LE_DVMA)         # LEDMA high address register
-        m.writel(LEDMA, DMA_INTREN)
-        self.csr(0, CSR0_STOP)
-        self.csr(3, CSR3_BSWP | CSR3_ACON | CSR3_BCON)
-        ib = struct.pack('>12H', MODE_PROM, 0, 0, 0, 0, 0, 0, 0,
+        ib = struct.pack('>12H', mode, 0, 0, 0, 0, 0, 0, 0,
                          LE_RXRING & 0xffff, RING_LOG2 << 13 | LE_RXRING >> 16,
                          LE_TXRING & 0xffff, RING_LOG2 << 13 | LE_TXRING >> 16)
         self.put(LE_IB, ib)
         for i in range(RING):
             self.rx_desc(i, own=False)
             self.tx_desc(i, 0, own=False)
+        if m.firmware:
+            return
+        m.writel(LEDMA + 0xc, LE_DVMA)         # LEDMA high address register
+        m.writel(LEDMA, DMA_INTREN)
+        self.csr(0, CSR0_STOP)
+        self.csr(3, self.CSR3)
         self.csr(1, LE_IB & 0xffff)
         self.csr(2, LE_IB >> 16)
         self.csr(0, CSR0_INIT)
@@ -487,7 +501,6 @@ class LanceDriver:
             if time.monotonic() > deadline:
                 raise RuntimeError('Lance: no IDON after INIT')
         self.csr(0, CSR0_IDON | CSR0_STRT)
-        self.rx_next = 0
 
     # register access: RAP at +2, RDP at +0, 16 bits
     def csr(self, n, v):
@@ -532,3 +545,56 @@ class LanceDriver:
 
     def desc(self, ring, i):
         return struct.unpack('>4H', self.get(ring + 8 * i, 8))
+
+
+# The Lance firmware's mailbox (bench/fw/lancefw.c)
+LB_MAGIC, LB_GO, LB_DONE, LB_ROUNDS, LB_NDESC, LB_TXRING, LB_TICKS, LB_BAD, LB_PT, LB_IB, \
+    LB_DVMA_HI, LB_CSR3, LB_RUNS, LB_FRAMES = range(0, 0x38, 4)
+LB_READY, LB_NO_IDON = 0x4c4e4346, 0x4e4f4944
+
+
+class GuestLance(LanceDriver):
+    """The on-board Lance driven by bench/fw/lancefw.c on the guest CPU.
+
+    The host lays out the init block, the ring and the frames before the
+    CPU starts; the firmware then hands the whole transmit ring to the chip
+    and kicks it, round after round, and times each run of rounds with the
+    machine's own counter. seconds holds the time of the last run."""
+
+    def __init__(self, m, frames, timeout=30.0):
+        assert m.firmware and 0 < len(frames) <= RING
+        super().__init__(m)
+        for i, f in enumerate(frames):
+            self.put(LE_TXBUF + i * BUF, f)
+            self.tx_desc(i, len(f), own=False)
+        self.ndesc = len(frames)
+        self.runs = 0
+        self.seconds = 0.0
+        self.mb = Mailbox(m, timeout)
+        for off, v in ((LB_NDESC, self.ndesc), (LB_TXRING, self._phys(LE_TXRING)),
+                       (LB_PT, PT_PHYS), (LB_IB, LE_IB), (LB_DVMA_HI, LE_DVMA),
+                       (LB_CSR3, self.CSR3)):
+            self.mb.set(off, v)
+        m.start()
+        self.mb.wait(LB_MAGIC, LB_READY, 'the Lance firmware did not start', LB_NO_IDON)
+
+    def send(self, rounds):
+        """Send the ring @rounds times; return the frames sent."""
+        self.mb.set(LB_ROUNDS, rounds)
+        self.runs += 1
+        t0 = time.perf_counter()
+        self.mb.set(LB_GO, self.runs)
+        self.mb.wait(LB_DONE, self.runs, 'run %d did not finish' % self.runs)
+        wall = time.perf_counter() - t0
+        self.seconds = self.mb.get(LB_TICKS) * 500e-9
+        if self.mb.get(LB_RUNS) != self.runs:
+            raise RuntimeError('firmware did %d runs for %d' % (self.mb.get(LB_RUNS), self.runs))
+        # the counter wraps after 2.1 s; the host's clock bounds the time
+        if wall > 2.0 or self.seconds > wall:
+            raise RuntimeError('run %d: %.6f s by the counter, %.6f s by the host'
+                               % (self.runs, self.seconds, wall))
+        bad = self.mb.get(LB_BAD)
+        if bad:
+            raise DataError('run %d: %d descriptors came back owned or in error'
+                            % (self.runs, bad))
+        return rounds * self.ndesc

@@ -1,0 +1,215 @@
+/*
+ * A bare-metal driver for the SS-5's on-board Lance, run by the guest CPU.
+ *
+ * Over qtest, each ring of frames costs a socket round trip as long as the
+ * chip's work on the whole ring, so frames/s there measure the harness.
+ * This driver hands the ring back to the chip and kicks it from the guest
+ * CPU, as a guest's driver does, and times whole runs of rings with the
+ * SLAVIO system counter.
+ *
+ * The host prepares everything in guest RAM before the CPU starts: the
+ * IOMMU page table, the init block, both rings with the ownership bits
+ * clear, and the frames in the transmit buffers (bench/lance.py). The
+ * firmware programs the IOMMU, LEDMA and the chip, then runs what the
+ * mailbox asks: a number of rounds, each of which hands every transmit
+ * descriptor to the chip, writes TDMD, waits until the chip has handed the last one back and
+ * reads them all back, as a driver's completion handler does. A
+ * descriptor that comes back with OWN or ERR set ends the run, and the
+ * host refuses it. Interrupts stay off: the chip is polled.
+ */
+#include <stdint.h>
+
+#define LEDMA           0x78400010u
+#define LANCE           0x78c00000u     /* RDP at +0, RAP at +2 */
+#define IOMMU           0x10000000u
+#define SYSCOUNTER      0x71d10004u     /* system counter, counter register */
+#define INTCTL_SYS      0x71e10000u     /* system interrupt mask registers */
+
+/*
+ * The IOMMU reports a fault as a module error, at level 15, which the
+ * processor takes even at PIL 15; only this bit keeps it from the CPU.
+ */
+#define IRQ_MASTER_DISABLE (1u << 31)
+
+#define DMA_INTREN      0x10u
+#define LEDMA_ADDR_HI   0x0c
+
+#define CSR0_INIT       0x0001
+#define CSR0_STRT       0x0002
+#define CSR0_STOP       0x0004
+#define CSR0_TDMD       0x0008
+#define CSR0_IDON       0x0100
+#define CSR0_TINT       0x0200
+
+#define DESC_OWN        0x8000
+#define DESC_ERR        0x4000
+#define DESC_STP        0x0200
+#define DESC_ENP        0x0100
+
+#define IOMMU_CTRL      0x00
+#define IOMMU_BASE      0x04
+#define IOMMU_TLBFLUSH  0x14
+#define IOMMU_RNGE_64MB 0x08
+#define IOMMU_ENAB      0x01
+
+/*
+ * The mailbox, big-endian words at the same place as the ESP firmware's
+ * (see bench/fw/espfw.c for why it is a page of its own); GuestLance in
+ * bench/lance.py has the same layout.
+ */
+#define MBOX            0x00010000u
+#define MB_MAGIC        0x00    /* fw: MB_READY once the chip is started */
+#define MB_GO           0x04    /* host: number of the run to do */
+#define MB_DONE         0x08    /* fw: number of the last run done */
+#define MB_ROUNDS       0x0c    /* host: rings per run */
+#define MB_NDESC        0x10    /* host: descriptors per ring */
+#define MB_TXRING       0x14    /* host: physical address of the tx ring */
+#define MB_TICKS        0x18    /* fw: the run's time, 500 ns periods */
+#define MB_BAD          0x1c    /* fw: descriptors that came back wrong in */
+                                /* the round that ended the run early */
+#define MB_PT           0x20    /* host: the IOMMU page table, 64 MiB window */
+#define MB_IB           0x24    /* host: the init block, Lance address */
+#define MB_DVMA_HI      0x28    /* host: LEDMA's high address register */
+#define MB_CSR3         0x2c    /* host: bus mode (BSWP, ACON, BCON) */
+#define MB_RUNS         0x30    /* fw: runs done so far */
+#define MB_FRAMES       0x34    /* fw: frames sent so far */
+#define MB_READY        0x4c4e4346u
+#define MB_NO_IDON      0x4e4f4944u     /* fw, in MB_MAGIC: INIT failed */
+
+/* how long to poll for the chip, in reads of one of its registers */
+#define POLL_LIMIT      10000000u
+
+static inline uint32_t rd32(uint32_t a)
+{
+    return *(volatile uint32_t *)a;
+}
+
+static inline void wr32(uint32_t a, uint32_t v)
+{
+    *(volatile uint32_t *)a = v;
+}
+
+static inline uint16_t rd16(uint32_t a)
+{
+    return *(volatile uint16_t *)a;
+}
+
+static inline void wr16(uint32_t a, uint16_t v)
+{
+    *(volatile uint16_t *)a = v;
+}
+
+static inline uint32_t mb(int off)
+{
+    return rd32(MBOX + off);
+}
+
+static inline void mb_set(int off, uint32_t v)
+{
+    wr32(MBOX + off, v);
+}
+
+static void csr(int n, uint16_t v)
+{
+    wr16(LANCE + 2, n);
+    wr16(LANCE, v);
+}
+
+/*
+ * Hand the @n transmit descriptors at @ring to the chip, each for a whole
+ * frame. Word 1 of a descriptor holds the flags and the buffer's address
+ * bits 23:16, which the chip leaves alone.
+ */
+static void arm(uint32_t ring, uint32_t n)
+{
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        uint32_t w1 = ring + 8 * i + 2;
+
+        wr16(w1, (rd16(w1) & 0xff) | DESC_OWN | DESC_STP | DESC_ENP);
+    }
+}
+
+/* How many of the @n descriptors at @ring the chip did not hand back clean */
+static uint32_t check(uint32_t ring, uint32_t n)
+{
+    uint32_t i, bad = 0;
+
+    for (i = 0; i < n; i++) {
+        bad += !!(rd16(ring + 8 * i + 2) & (DESC_OWN | DESC_ERR));
+    }
+    return bad;
+}
+
+static int lance_init(void)
+{
+    uint32_t i;
+
+    wr32(LEDMA + LEDMA_ADDR_HI, mb(MB_DVMA_HI));
+    wr32(LEDMA, DMA_INTREN);
+    csr(0, CSR0_STOP);
+    csr(3, mb(MB_CSR3));
+    csr(1, mb(MB_IB) & 0xffff);
+    csr(2, mb(MB_IB) >> 16);
+    csr(0, CSR0_INIT);
+    for (i = 0; i < POLL_LIMIT; i++) {
+        if (rd16(LANCE) & CSR0_IDON) {
+            csr(0, CSR0_IDON | CSR0_STRT);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void main(void)
+{
+    uint32_t n = 0;
+
+    /* polled: a fault shows in the descriptors, and ends the run */
+    wr32(INTCTL_SYS + 0xc, IRQ_MASTER_DISABLE);
+    wr32(IOMMU + IOMMU_BASE, mb(MB_PT) >> 4);
+    wr32(IOMMU + IOMMU_CTRL, IOMMU_RNGE_64MB | IOMMU_ENAB);
+    wr32(IOMMU + IOMMU_TLBFLUSH, 0);
+    if (lance_init()) {
+        mb_set(MB_MAGIC, MB_NO_IDON);
+        for (;;) {
+        }
+    }
+    mb_set(MB_MAGIC, MB_READY);
+    for (;;) {
+        uint32_t r, rounds, ndesc, tx, last, bad = 0, t0, t1;
+
+        while (mb(MB_GO) != n + 1) {
+            /* the host checks the last run */
+        }
+        n++;
+        mb_set(MB_RUNS, mb(MB_RUNS) + 1);
+        rounds = mb(MB_ROUNDS);
+        ndesc = mb(MB_NDESC);
+        tx = mb(MB_TXRING);
+        last = tx + 8 * (ndesc - 1) + 2;
+        /* RAP stays on CSR0 from here on */
+        wr16(LANCE + 2, 0);
+        t0 = rd32(SYSCOUNTER);
+        for (r = 0; r < rounds; r++) {
+            uint32_t i;
+
+            arm(tx, ndesc);
+            wr16(LANCE, CSR0_TINT | CSR0_TDMD);
+            for (i = 0; i < POLL_LIMIT && (rd16(last) & DESC_OWN); i++) {
+                /* QEMU's Lance sends the ring before the write returns */
+            }
+            /* what a driver's completion handler reads */
+            bad = check(tx, ndesc);
+            if (bad) {
+                break;          /* the chip stopped, or will not send */
+            }
+        }
+        t1 = rd32(SYSCOUNTER);
+        mb_set(MB_TICKS, ((t1 - t0) & 0x7ffffe00u) >> 9);
+        mb_set(MB_BAD, bad);
+        mb_set(MB_FRAMES, mb(MB_FRAMES) + rounds * ndesc);
+        mb_set(MB_DONE, n);
+    }
+}
