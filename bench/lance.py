@@ -18,8 +18,9 @@ Even there, each ring costs a qtest round trip as long as the device's work
 on it. 'guest' sends into the same dead-end hub port, but build/lancefw.bin
 (bench/fw/lancefw.c) drives the chip from the guest CPU, as a guest's driver
 would: it hands the ring back and kicks it round after round, and times
-whole runs of rings itself. The first ring is checked as in 'sink'; in the
-timed runs, the firmware checks that every descriptor came back done.
+whole runs of rings itself. The first ring is checked as in 'sink', and
+so is one more after the timed runs; in the timed runs, the firmware checks
+that every descriptor came back done.
 """
 
 import os
@@ -89,8 +90,8 @@ def run_sink(qemu, size, nframes, seed=3, corrupt=False):
                     if d_[1] & (DESC_OWN | DESC_ERR):
                         raise DataError('tx descriptor %d not completed (0x%04x)' % (i, d_[1]))
                 if not seq:
-                    check_first_ring(m, pcap, [numbered(tpl[i], i) for i in range(batch)],
-                                     corrupt)
+                    check_ring(m, pcap, [numbered(tpl[i], i) for i in range(batch)],
+                               corrupt)
                 seq += batch
         finally:
             m.close()
@@ -106,21 +107,23 @@ def sink_args(pcap):
             '-net', 'nic,model=lance,netdev=n0']
 
 
-def check_first_ring(m, pcap, want, corrupt):
-    """The frames of the first ring against the dump; then stop dumping."""
-    got = pcap_frames(pcap)
+def check_ring(m, pcap, want, corrupt, which='first'):
+    """The frames of the last ring the dump saw against @want; then stop
+    dumping."""
+    got = pcap_frames(pcap)[-len(want):]
     if corrupt:
         got[-1] = got[-1][:-1] + bytes([got[-1][-1] ^ 0xff])
     if got != want:
-        raise DataError('tx: the first ring left the chip altered')
+        raise DataError('tx: the %s ring left the chip altered' % which)
     m.vm.qmp('qom-set', path='/objects/dump', property='status', value='off')
 
 
 def run_guest(qemu, size, nframes, seed=3, corrupt=False):
-    """Transmit into a dead-end hub port, driven by the guest CPU. With
-    @corrupt 'fault' (self-test), the last descriptor of the timed rings
-    points to a buffer behind an invalid IOPTE, which the firmware must
-    notice."""
+    """Transmit into a dead-end hub port, driven by the guest CPU. The
+    first and the last ring (both untimed) go through the dump. Self-test:
+    @corrupt True alters a frame of the first ring, 'late' one of the last;
+    with 'fault', the last descriptor of the timed rings points to a buffer
+    behind an invalid IOPTE, which the firmware must notice."""
     assert 64 <= size <= 1514 and nframes > 0
     frames = [numbered(t, i) for i, t in enumerate(frames_for(size, seed))]
     sent, busy = 0, 0.0
@@ -131,12 +134,16 @@ def run_guest(qemu, size, nframes, seed=3, corrupt=False):
             m.iommu_init()
             le = GuestLance(m, frames)
             le.send(1)                      # untimed, through the dump
-            check_first_ring(m, pcap, frames, corrupt is True)
+            check_ring(m, pcap, frames, corrupt is True)
             if corrupt == 'fault':
                 le.put(LE_TXRING + 8 * (RING - 1) + 3, b'\xf0')    # address bits 23:16
             while sent < nframes:
                 sent += le.send(min(ROUNDS_PER_RUN, -(-(nframes - sent) // RING)))
                 busy += le.seconds
+            # one more, untimed: the frames still leave the chip whole
+            m.vm.qmp('qom-set', path='/objects/dump', property='status', value='on')
+            le.send(1)
+            check_ring(m, pcap, frames, corrupt == 'late', 'last')
         finally:
             m.close()
     return {'frames': sent, 'seconds': busy, 'fps': sent / busy,

@@ -71,6 +71,8 @@ def main():
                       lambda d_=d_, size=size: lance.run(qemu, d_, size, 300))
             check('lance-%s-detects-corruption' % d_,
                   lambda d_=d_: lance.run(qemu, d_, 64, 300, corrupt=True), True)
+        check('lance-guest-detects-corruption-last-ring',
+              lambda: lance.run(qemu, 'guest', 64, 300, corrupt='late'), True)
         check('lance-guest-detects-fault',
               lambda: lance.run(qemu, 'guest', 64, 300, corrupt='fault'), True)
     sys.exit(1 if failed else 0)

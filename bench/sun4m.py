@@ -549,7 +549,7 @@ class LanceDriver:
 
 # The Lance firmware's mailbox (bench/fw/lancefw.c)
 LB_MAGIC, LB_GO, LB_DONE, LB_ROUNDS, LB_NDESC, LB_TXRING, LB_TICKS, LB_BAD, LB_PT, LB_IB, \
-    LB_DVMA_HI, LB_CSR3, LB_RUNS, LB_FRAMES = range(0, 0x38, 4)
+    LB_DVMA_HI, LB_CSR3, LB_RUNS = range(0, 0x34, 4)
 LB_READY, LB_NO_IDON = 0x4c4e4346, 0x4e4f4944
 
 
@@ -562,7 +562,7 @@ class GuestLance(LanceDriver):
     machine's own counter. seconds holds the time of the last run."""
 
     def __init__(self, m, frames, timeout=30.0):
-        assert m.firmware and 0 < len(frames) <= RING
+        assert m.firmware and len(frames) == RING, 'the chip goes round the whole ring'
         super().__init__(m)
         for i, f in enumerate(frames):
             self.put(LE_TXBUF + i * BUF, f)

@@ -12,10 +12,10 @@
  * clear, and the frames in the transmit buffers (bench/lance.py). The
  * firmware programs the IOMMU, LEDMA and the chip, then runs what the
  * mailbox asks: a number of rounds, each of which hands every transmit
- * descriptor to the chip, writes TDMD, waits until the chip has handed the last one back and
- * reads them all back, as a driver's completion handler does. A
- * descriptor that comes back with OWN or ERR set ends the run, and the
- * host refuses it. Interrupts stay off: the chip is polled.
+ * descriptor to the chip, writes TDMD, waits until the chip has handed
+ * the last one back and reads them all back, as a driver's completion
+ * handler does. A descriptor that comes back with OWN or ERR set ends
+ * the run, and the host refuses it. Interrupts stay off: the chip is polled.
  */
 #include <stdint.h>
 
@@ -72,7 +72,6 @@
 #define MB_DVMA_HI      0x28    /* host: LEDMA's high address register */
 #define MB_CSR3         0x2c    /* host: bus mode (BSWP, ACON, BCON) */
 #define MB_RUNS         0x30    /* fw: runs done so far */
-#define MB_FRAMES       0x34    /* fw: frames sent so far */
 #define MB_READY        0x4c4e4346u
 #define MB_NO_IDON      0x4e4f4944u     /* fw, in MB_MAGIC: INIT failed */
 
@@ -209,7 +208,6 @@ void main(void)
         t1 = rd32(SYSCOUNTER);
         mb_set(MB_TICKS, ((t1 - t0) & 0x7ffffe00u) >> 9);
         mb_set(MB_BAD, bad);
-        mb_set(MB_FRAMES, mb(MB_FRAMES) + rounds * ndesc);
         mb_set(MB_DONE, n);
     }
 }
