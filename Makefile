@@ -63,7 +63,7 @@ guest: deps
 	scripts/guest.sh
 
 # The bench's ESP and Lance drivers for the guest CPU: code only, run from the PROM
-$(B)/%fw.bin: bench/fw/start.S bench/fw/%fw.c bench/fw/fw.ld Makefile | $(B)/.deps
+$(B)/%fw.bin: bench/fw/start.S bench/fw/fw.h bench/fw/%fw.c bench/fw/fw.ld Makefile | $(B)/.deps
 	$(CROSS)gcc -m32 -mcpu=v8 -mflat -mno-fpu -O2 -ffreestanding -fno-pic -fno-jump-tables \
 	    -fno-common -fno-builtin -Wall -Werror -nostdlib -static \
 	    -Wl,-T,bench/fw/fw.ld -Wl,--build-id=none -Wl,-z,noexecstack \

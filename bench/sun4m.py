@@ -386,6 +386,24 @@ class Mailbox:
         self.m.ram_words[(FW_MBOX + off) // 4] = int.from_bytes(v.to_bytes(4, 'big'),
                                                                 sys.byteorder)
 
+    def go(self, seq, ticks, runs, what):
+        """Have the firmware do job @seq (both firmwares keep GO at 0x04 and
+        DONE at 0x08); return its time by the machine's counter, read at
+        @ticks and checked against the host's clock and the job count at
+        @runs."""
+        t0 = time.perf_counter()
+        self.set(MB_GO, seq)
+        self.wait(MB_DONE, seq, '%s %d did not finish' % (what, seq))
+        wall = time.perf_counter() - t0
+        seconds = self.get(ticks) * 500e-9
+        if self.get(runs) != seq:
+            raise RuntimeError('firmware did %d %ss for %d' % (self.get(runs), what, seq))
+        # the counter wraps after 2.1 s; the host's clock bounds the time
+        if wall > 2.0 or seconds > wall:
+            raise RuntimeError('%s %d: %.6f s by the counter, %.6f s by the host'
+                               % (what, seq, seconds, wall))
+        return seconds
+
     def wait(self, off, value, what, failed=None):
         """Until word @off holds @value; not if it holds @failed."""
         deadline = time.monotonic() + self.timeout
@@ -427,17 +445,7 @@ class GuestESPDriver:
         self.mb.set(MB_LEN, nbytes)
         self.mb.set(MB_DVMA, dvma)
         self.seq += 1
-        t0 = time.perf_counter()
-        self.mb.set(MB_GO, self.seq)
-        self.mb.wait(MB_DONE, self.seq, 'command %d did not finish' % self.seq)
-        wall = time.perf_counter() - t0
-        self.seconds = self.mb.get(MB_TICKS) * 500e-9
-        if self.mb.get(MB_RUNS) != self.seq:
-            raise RuntimeError('firmware ran %d commands for %d' % (self.mb.get(MB_RUNS), self.seq))
-        # the counter wraps after 2.1 s; the host's clock bounds the time
-        if wall > 2.0 or self.seconds > wall:
-            raise RuntimeError('command %d: %.6f s by the counter, %.6f s by the host'
-                               % (self.seq, self.seconds, wall))
+        self.seconds = self.mb.go(self.seq, MB_TICKS, MB_RUNS, 'command')
         r = self.mb.get(MB_STATUS)
         if r >> 16 == 3:
             raise DataError('command %d: %s' % (self.seq, FW_ERRORS[3]))
@@ -548,7 +556,7 @@ class LanceDriver:
 
 
 # The Lance firmware's mailbox (bench/fw/lancefw.c)
-LB_MAGIC, LB_GO, LB_DONE, LB_ROUNDS, LB_NDESC, LB_TXRING, LB_TICKS, LB_BAD, LB_PT, LB_IB, \
+LB_MAGIC, _, _, LB_ROUNDS, LB_NDESC, LB_TXRING, LB_TICKS, LB_BAD, LB_PT, LB_IB, \
     LB_DVMA_HI, LB_CSR3, LB_RUNS = range(0, 0x34, 4)
 LB_READY, LB_NO_IDON = 0x4c4e4346, 0x4e4f4944
 
@@ -582,17 +590,7 @@ class GuestLance(LanceDriver):
         """Send the ring @rounds times; return the frames sent."""
         self.mb.set(LB_ROUNDS, rounds)
         self.runs += 1
-        t0 = time.perf_counter()
-        self.mb.set(LB_GO, self.runs)
-        self.mb.wait(LB_DONE, self.runs, 'run %d did not finish' % self.runs)
-        wall = time.perf_counter() - t0
-        self.seconds = self.mb.get(LB_TICKS) * 500e-9
-        if self.mb.get(LB_RUNS) != self.runs:
-            raise RuntimeError('firmware did %d runs for %d' % (self.mb.get(LB_RUNS), self.runs))
-        # the counter wraps after 2.1 s; the host's clock bounds the time
-        if wall > 2.0 or self.seconds > wall:
-            raise RuntimeError('run %d: %.6f s by the counter, %.6f s by the host'
-                               % (self.runs, self.seconds, wall))
+        self.seconds = self.mb.go(self.runs, LB_TICKS, LB_RUNS, 'run')
         bad = self.mb.get(LB_BAD)
         if bad:
             raise DataError('run %d: %d descriptors came back owned or in error'

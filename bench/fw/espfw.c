@@ -11,13 +11,10 @@
  * the pieces of a split data phase it does not drain or flush ESPDMA as
  * Linux does: QEMU's ESPDMA has no FIFO to drain.
  */
-#include <stdint.h>
+#include "fw.h"
 
 #define ESPDMA          0x78400000u
 #define ESP             0x78800000u
-#define IOMMU           0x10000000u
-#define SYSCOUNTER      0x71d10004u     /* system counter, counter register */
-#define INTCTL_SYS      0x71e10000u     /* system interrupt mask registers */
 #define APC             0x6a000000u
 
 #define DMA_INTREN      0x10u
@@ -50,23 +47,7 @@
 
 #define IRQ_SYSTIMER    (1u << 19)
 
-#define IOMMU_CTRL      0x00
-#define IOMMU_BASE      0x04
-#define IOMMU_TLBFLUSH  0x14
-#define IOMMU_RNGE_64MB 0x08
-#define IOMMU_ENAB      0x01
-#define DVMA_64MB       0xfc000000u     /* the window IOMMU_RNGE_64MB opens */
-
-/*
- * The mailbox, big-endian words; GuestESPDriver in bench/sun4m.py has the
- * same layout. It must not share a page with the code: with the MMU off,
- * QEMU keeps one TLB entry per page for both instruction fetches (PROM)
- * and data accesses (RAM), so a store there would redirect the fetches.
- */
-#define MBOX            0x00010000u
-#define MB_MAGIC        0x00    /* fw: MB_READY once initialised */
-#define MB_GO           0x04    /* host: number of the command to run */
-#define MB_DONE         0x08    /* fw: number of the last command done */
+/* The mailbox (fw.h); GuestESPDriver in bench/sun4m.py has the same layout */
 #define MB_OP           0x0c    /* host: 0x28 READ(10) or 0x2a WRITE(10) */
 #define MB_LBA          0x10
 #define MB_LEN          0x14    /* bytes, whole sectors, at most 0xfffe00 */
@@ -76,7 +57,6 @@
 #define MB_STATUS       0x24    /* fw: SCSI status, message, error (below) */
 #define MB_PT           0x28    /* host: the IOMMU page table, 64 MiB window */
 #define MB_CHUNK        0x2c    /* host: bytes per DMA programming, 0: all */
-#define MB_RUNS         0x30    /* fw: commands run so far */
 #define MB_SENTINEL     0x34    /* host: READ, a word no page end of the */
                                 /* data holds; 0: no check (see below) */
 #define MB_READY        0x45535046u
@@ -84,16 +64,6 @@
 #define ERR_PHASE       1       /* an unexpected phase after selection */
 #define ERR_DMA         2       /* ESPDMA reported an error */
 #define ERR_LATE        3       /* status came before all the data */
-
-static inline uint32_t rd32(uint32_t a)
-{
-    return *(volatile uint32_t *)a;
-}
-
-static inline void wr32(uint32_t a, uint32_t v)
-{
-    *(volatile uint32_t *)a = v;
-}
 
 static inline uint8_t esp_rd(int r)
 {
@@ -103,16 +73,6 @@ static inline uint8_t esp_rd(int r)
 static inline void esp_wr(int r, uint8_t v)
 {
     *(volatile uint8_t *)(ESP + 4 * r) = v;
-}
-
-static inline uint32_t mb(int off)
-{
-    return rd32(MBOX + off);
-}
-
-static inline void mb_set(int off, uint32_t v)
-{
-    wr32(MBOX + off, v);
 }
 
 /* Sleep until the ESP (or ESPDMA) interrupts; 0, or ERR_DMA */
@@ -249,9 +209,7 @@ void main(void)
 {
     uint32_t n = 0;
 
-    wr32(IOMMU + IOMMU_BASE, mb(MB_PT) >> 4);
-    wr32(IOMMU + IOMMU_CTRL, IOMMU_RNGE_64MB | IOMMU_ENAB);
-    wr32(IOMMU + IOMMU_TLBFLUSH, 0);
+    iommu_enable(mb(MB_PT));
     esp_init(mb(MB_TARGET));
     mb_set(MB_MAGIC, MB_READY);
     for (;;) {
@@ -259,11 +217,7 @@ void main(void)
         uint8_t cdb[10];
         uint32_t r;
 
-        while (mb(MB_GO) != n + 1) {
-            /* the host checks the last command's data */
-        }
-        n++;
-        mb_set(MB_RUNS, mb(MB_RUNS) + 1);
+        n = next_job(n);
         op = mb(MB_OP);
         lba = mb(MB_LBA);
         len = mb(MB_LEN);
@@ -289,7 +243,7 @@ void main(void)
         if (sentinel && r == 0 && page_ends(mb(MB_DVMA), len, sentinel, 0)) {
             r |= ERR_LATE << 16;
         }
-        mb_set(MB_TICKS, ((t1 - t0) & 0x7ffffe00u) >> 9);
+        mb_set(MB_TICKS, ticks(t0, t1));
         mb_set(MB_STATUS, r);
         mb_set(MB_DONE, n);
     }

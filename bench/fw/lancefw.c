@@ -17,13 +17,10 @@
  * handler does. A descriptor that comes back with OWN or ERR set ends
  * the run, and the host refuses it. Interrupts stay off: the chip is polled.
  */
-#include <stdint.h>
+#include "fw.h"
 
 #define LEDMA           0x78400010u
 #define LANCE           0x78c00000u     /* RDP at +0, RAP at +2 */
-#define IOMMU           0x10000000u
-#define SYSCOUNTER      0x71d10004u     /* system counter, counter register */
-#define INTCTL_SYS      0x71e10000u     /* system interrupt mask registers */
 
 /*
  * The IOMMU reports a fault as a module error, at level 15, which the
@@ -46,21 +43,7 @@
 #define DESC_STP        0x0200
 #define DESC_ENP        0x0100
 
-#define IOMMU_CTRL      0x00
-#define IOMMU_BASE      0x04
-#define IOMMU_TLBFLUSH  0x14
-#define IOMMU_RNGE_64MB 0x08
-#define IOMMU_ENAB      0x01
-
-/*
- * The mailbox, big-endian words at the same place as the ESP firmware's
- * (see bench/fw/espfw.c for why it is a page of its own); GuestLance in
- * bench/lance.py has the same layout.
- */
-#define MBOX            0x00010000u
-#define MB_MAGIC        0x00    /* fw: MB_READY once the chip is started */
-#define MB_GO           0x04    /* host: number of the run to do */
-#define MB_DONE         0x08    /* fw: number of the last run done */
+/* The mailbox (fw.h); GuestLance in bench/sun4m.py has the same layout */
 #define MB_ROUNDS       0x0c    /* host: rings per run */
 #define MB_NDESC        0x10    /* host: descriptors per ring */
 #define MB_TXRING       0x14    /* host: physical address of the tx ring */
@@ -71,42 +54,11 @@
 #define MB_IB           0x24    /* host: the init block, Lance address */
 #define MB_DVMA_HI      0x28    /* host: LEDMA's high address register */
 #define MB_CSR3         0x2c    /* host: bus mode (BSWP, ACON, BCON) */
-#define MB_RUNS         0x30    /* fw: runs done so far */
 #define MB_READY        0x4c4e4346u
 #define MB_NO_IDON      0x4e4f4944u     /* fw, in MB_MAGIC: INIT failed */
 
 /* how long to poll for the chip, in reads of one of its registers */
 #define POLL_LIMIT      10000000u
-
-static inline uint32_t rd32(uint32_t a)
-{
-    return *(volatile uint32_t *)a;
-}
-
-static inline void wr32(uint32_t a, uint32_t v)
-{
-    *(volatile uint32_t *)a = v;
-}
-
-static inline uint16_t rd16(uint32_t a)
-{
-    return *(volatile uint16_t *)a;
-}
-
-static inline void wr16(uint32_t a, uint16_t v)
-{
-    *(volatile uint16_t *)a = v;
-}
-
-static inline uint32_t mb(int off)
-{
-    return rd32(MBOX + off);
-}
-
-static inline void mb_set(int off, uint32_t v)
-{
-    wr32(MBOX + off, v);
-}
 
 static void csr(int n, uint16_t v)
 {
@@ -167,9 +119,7 @@ void main(void)
 
     /* polled: a fault shows in the descriptors, and ends the run */
     wr32(INTCTL_SYS + 0xc, IRQ_MASTER_DISABLE);
-    wr32(IOMMU + IOMMU_BASE, mb(MB_PT) >> 4);
-    wr32(IOMMU + IOMMU_CTRL, IOMMU_RNGE_64MB | IOMMU_ENAB);
-    wr32(IOMMU + IOMMU_TLBFLUSH, 0);
+    iommu_enable(mb(MB_PT));
     if (lance_init()) {
         mb_set(MB_MAGIC, MB_NO_IDON);
         for (;;) {
@@ -179,11 +129,7 @@ void main(void)
     for (;;) {
         uint32_t r, rounds, ndesc, tx, last, bad = 0, t0, t1;
 
-        while (mb(MB_GO) != n + 1) {
-            /* the host checks the last run */
-        }
-        n++;
-        mb_set(MB_RUNS, mb(MB_RUNS) + 1);
+        n = next_job(n);
         rounds = mb(MB_ROUNDS);
         ndesc = mb(MB_NDESC);
         tx = mb(MB_TXRING);
@@ -206,7 +152,7 @@ void main(void)
             }
         }
         t1 = rd32(SYSCOUNTER);
-        mb_set(MB_TICKS, ((t1 - t0) & 0x7ffffe00u) >> 9);
+        mb_set(MB_TICKS, ticks(t0, t1));
         mb_set(MB_BAD, bad);
         mb_set(MB_DONE, n);
     }
