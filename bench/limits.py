@@ -212,7 +212,7 @@ def run_guest(a):
         sys.exit('limits: no 1 MiB READ of the data disk in the trace')
     busy = sum(spans) - sum(isr)
     print('demo guest, O_DIRECT read(2)s of 1 MiB from the data disk (%s):'
-          % os.path.basename(a.patched))
+          % os.path.relpath(a.patched, TOP))
     print('  %d commands; per command (median): %.0f µs from selection to status, '
           'of which %.0f µs the guest\n  answering the ESP\'s interrupts; %d DMA '
           'programmings, %d thread-pool requests'
@@ -237,7 +237,8 @@ def main():
     ap.add_argument('--size', type=int, default=MiB)
     ap.add_argument('--commands', type=int, default=100)
     ap.add_argument('--guest', action='store_true',
-                    help='the demo guest\'s O_DIRECT reads instead (patched binary)')
+                    help='the demo guest\'s O_DIRECT reads instead, on the --patched '
+                         'binary (give it the stock one to compare)')
     ap.add_argument('--data-mib', type=int, default=32)
     a = ap.parse_args()
     assert a.size % 512 == 0 and 0 < a.size <= esp.MAX_COUNT
