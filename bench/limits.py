@@ -72,34 +72,32 @@ def parse(log):
     return out
 
 
-def commands(ev):
-    """Each command's events, from its selection to the interrupt after
-    MESSAGE ACCEPTED (the firmware's own timing)."""
+def commands(ev, start, done):
+    """Each command's events: from a @start event until done(them so far)."""
     out, cur = [], None
     for e in ev:
-        if e[1] == 'esp_mem_writeb_cmd_selatn':
+        if e[1] == start:
             cur = [e]
         elif cur is not None:
             cur.append(e)
-            if e[1] == 'esp_raise_irq' and cur[-2][1] == 'esp_mem_writeb_cmd_msgacc':
+            if done(cur):
                 out.append(cur)
                 cur = None
     return out
+
+
+def firmware_commands(ev):
+    """From the selection to the interrupt after MESSAGE ACCEPTED, as the
+    firmware times a command."""
+    return commands(ev, 'esp_mem_writeb_cmd_selatn',
+                    lambda c: c[-1][1] == 'esp_raise_irq' and
+                    c[-2][1] == 'esp_mem_writeb_cmd_msgacc')
 
 
 def guest_commands(ev):
-    """Each command's events, from the ESP taking its CDB (however Linux
-    selected) to INITIATOR COMMAND COMPLETE."""
-    out, cur = [], None
-    for e in ev:
-        if e[1] == 'esp_get_cmd':
-            cur = [e]
-        elif cur is not None:
-            cur.append(e)
-            if e[1] == 'esp_mem_writeb_cmd_iccs':
-                out.append(cur)
-                cur = None
-    return out
+    """From the ESP taking the CDB (however Linux selected) to INITIATOR
+    COMMAND COMPLETE."""
+    return commands(ev, 'esp_get_cmd', lambda c: c[-1][1] == 'esp_mem_writeb_cmd_iccs')
 
 
 def in_flight(cmd):
@@ -162,7 +160,7 @@ def run_esp(a):
             esp.run(wrapper, image, op, a.size, a.size * a.commands,
                     'aio=threads,cache=writeback', guest=True)
             # the commands with a data phase, but for the untimed warm-up
-            per = [pieces(c) for c in commands(parse(log))
+            per = [pieces(c) for c in firmware_commands(parse(log))
                    if any(n == 'esp_handle_ti' for _, n, _ in c)][1:]
             med = {k: statistics.median(p[k] for p in per)
                    for k in per[0] if all(k in p for p in per)}
