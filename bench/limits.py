@@ -120,9 +120,9 @@ def in_flight(cmd):
     return busy, len(spans)
 
 
-def first(cmd, name, after=None):
+def first(cmd, name):
     for t, n, _ in cmd:
-        if n == name and (after is None or t >= after):
+        if n == name:
             return t
     return None
 
@@ -147,6 +147,7 @@ def pieces(cmd):
         done, comp = first(cmd, 'dma_rw_blk_complete'), last(cmd, 'thread_pool_complete')
         if done is not None and comp is not None:
             p['unmap'] = done - comp
+    p['rest'] = total - io - sum(p.get(k, 0) for k in ('map', 'unmap', 'irq->guest'))
     return p
 
 
@@ -165,17 +166,13 @@ def run_esp(a):
             med = {k: statistics.median(p[k] for p in per)
                    for k in per[0] if all(k in p for p in per)}
             rows.append((name, op, len(per), med))
-    cols = ('total', 'io', 'aios', 'map', 'unmap', 'irq->guest')
+    cols = ('total', 'io', 'aios', 'map', 'unmap', 'irq->guest', 'rest')
     print('ESP %s commands from the guest CPU, median per command (µs; aios: count):'
           % fmt_size(a.size))
-    print('  %-8s %-6s %5s ' % ('', '', 'cmds') + ' '.join('%10s' % c for c in cols)
-          + ' %10s' % 'rest')
+    print('  %-8s %-6s %5s ' % ('', '', 'cmds') + ' '.join('%10s' % c for c in cols))
     for name, op, n, med in rows:
-        rest = med['total'] - med['io'] - sum(med.get(k, 0) for k in ('map', 'unmap',
-                                                                       'irq->guest'))
         print('  %-8s %-6s %5d ' % (name, op, n)
-              + ' '.join('%10s' % ('%.0f' % med[c] if c in med else '-') for c in cols)
-              + ' %10.0f' % rest)
+              + ' '.join('%10s' % ('%.0f' % med[c] if c in med else '-') for c in cols))
     print('io: a request in the thread pool (the host copy and the hand-offs to and from '
           'its worker);\nmap/unmap: the series resolving and mapping the pages, and '
           'unmapping them; irq->guest:\nthe status interrupt to the guest\'s next register '
