@@ -13,13 +13,20 @@ way: the series moves them from the block layer's threads.) Each READ's
 data is checked against the image. It prints the instructions per data
 phase and per KiB, and the functions whose counts differ most.
 
+With --linux it replays what Linux does for a 1 MiB read(2) with
+O_DIRECT instead: the sun4m IOMMU code flushes each page of the buffer as
+it maps it and again as it unmaps it, and esp_scsi programs the DMA 64 KiB
+at a time (its 16-bit count), so every such READ is a split data phase.
+It counts what runs in the ESP's, ESPDMA's and the IOMMU's register
+handlers and in scsi-disk's read completions, per MiB.
+
 With --lance it counts instead what runs inside pcnet_transmit() and
 pcnet_receive() per Lance frame, transmitted and received through LEDMA
 and the IOMMU by bench/lance.py over a UDP socket netdev (the frames are
 checked there): the device's own cost per frame, which the socket and the
 harness hide in its frames/s.
 
-Usage: instr.py [--stock Q] [--patched Q] [--commands N] [--lance [--frames N]]
+Usage: instr.py [--stock Q] [--patched Q] [--commands N] [--linux | --lance [--frames N]]
 """
 
 import argparse
@@ -35,7 +42,7 @@ sys.path.insert(0, HERE)
 
 import esp                                            # noqa: E402
 import lance                                          # noqa: E402
-from sun4m import DVMA_BASE, PAGE, DataError, ESPDriver, Sun4m  # noqa: E402
+from sun4m import DVMA_BASE, IOMMU, PAGE, DataError, ESPDriver, Sun4m  # noqa: E402
 
 PAGES = 64                      # a 256 KiB READ per command
 
@@ -74,6 +81,63 @@ def run(qemu, image, commands, out):
     finally:
         m.close()
     return commands * PAGES
+
+
+IOMMU_PGFLUSH = IOMMU + 0x18     # the page flush register
+LINUX_BYTES = 1 << 20           # a read(2) of 1 MiB
+LINUX_CHUNK = 64 << 10          # what esp_scsi programs at a time
+
+
+def run_linux(qemu, image, commands, out):
+    """1 MiB READs as Linux issues them, with @qemu under callgrind."""
+    wrapper = callgrind(qemu, out, ('esp_reg_write', 'dma_mem_write', 'iommu_mem_write',
+                                    'scsi_read_complete'))
+    m = Sun4m(wrapper, args=['-drive', 'file=%s,if=scsi,bus=0,unit=0,format=raw' % image],
+              name='instr')
+    npages = LINUX_BYTES // PAGE
+    flush = ['writel 0x%x 0x%x' % (IOMMU_PGFLUSH, DVMA_BASE + i * PAGE) for i in range(npages)]
+    try:
+        m.iommu_init()
+        pages = m.scattered_pages(npages, 1)
+        m.iommu_map(DVMA_BASE, pages)
+        drv = ESPDriver(m)
+        for c in range(commands):
+            m.batch(flush)          # mapped
+            status = drv.read10(c * LINUX_BYTES // 512, DVMA_BASE, LINUX_BYTES,
+                                chunk=LINUX_CHUNK)
+            m.batch(flush)          # unmapped
+            if status != (0, 0):
+                raise DataError('READ %d: status %r' % (c, status))
+            with open(image, 'rb') as f:
+                f.seek(c * LINUX_BYTES)
+                if m.gather(pages, LINUX_BYTES) != f.read(LINUX_BYTES):
+                    raise DataError('READ %d: guest RAM differs from the image' % c)
+    finally:
+        m.close()
+
+
+def main_linux(a):
+    with tempfile.TemporaryDirectory(prefix='dma-rw-instr.') as d:
+        image = os.path.join(d, 'disk.img')
+        esp.make_image(image, a.commands * LINUX_BYTES)
+        res = {}
+        for name, q in (('stock', a.stock), ('patched', a.patched)):
+            out = os.path.join(d, '%s.callgrind' % name)
+            run_linux(q, image, a.commands, out)
+            res[name] = functions(out)
+    print('%d READs of 1 MiB as Linux issues them: DMA programmed 64 KiB at a time, '
+          'each page flushed before and after' % a.commands)
+    print('instructions in the ESP, ESPDMA and IOMMU register handlers and the read '
+          'completions, per MiB:')
+    for name, (total, _) in res.items():
+        print('  %-8s %10.0f' % (name, total / a.commands))
+    print('  ratio    %10.2f  (patched / stock)' % (res['patched'][0] / res['stock'][0]))
+    s, p = res['stock'][1], res['patched'][1]
+    diff = sorted(((p.get(f, 0) - s.get(f, 0), f) for f in set(s) | set(p)),
+                  key=lambda x: -abs(x[0]))
+    print('largest differences, patched - stock (instructions per MiB):')
+    for d_, f in diff[:a.top]:
+        print('  %+8.0f  %s' % (d_ / a.commands, f))
 
 
 def functions(out):
@@ -125,9 +189,14 @@ def main():
     ap.add_argument('--lance', action='store_true',
                     help='count per Lance frame instead of per ESP data phase')
     ap.add_argument('--frames', type=int, default=2048)
+    ap.add_argument('--linux', action='store_true',
+                    help='replay the ESP and IOMMU accesses of Linux\'s 1 MiB O_DIRECT reads')
     a = ap.parse_args()
     if a.lance:
         main_lance(a)
+        return
+    if a.linux:
+        main_linux(a)
         return
     with tempfile.TemporaryDirectory(prefix='dma-rw-instr.') as d:
         image = os.path.join(d, 'disk.img')
