@@ -59,6 +59,16 @@ def callgrind(qemu, out, functions):
     return wrapper
 
 
+def check_read(m, image, pages, c, nbytes, status):
+    """READ @c of @nbytes ended well, and its data is the image's."""
+    if status != (0, 0):
+        raise DataError('READ %d: status %r' % (c, status))
+    with open(image, 'rb') as f:
+        f.seek(c * nbytes)
+        if m.gather(pages, nbytes) != f.read(nbytes):
+            raise DataError('READ %d: guest RAM differs from the image' % c)
+
+
 def run(qemu, image, commands, out):
     """READs through the ESP with @qemu under callgrind; counts into @out."""
     wrapper = callgrind(qemu, out, ('esp_reg_write', 'dma_mem_write'))
@@ -72,12 +82,7 @@ def run(qemu, image, commands, out):
         nbytes = PAGES * PAGE
         for c in range(commands):
             status = drv.read10(c * nbytes // 512, DVMA_BASE, nbytes, chunk=PAGE)
-            if status != (0, 0):
-                raise DataError('READ %d: status %r' % (c, status))
-            with open(image, 'rb') as f:
-                f.seek(c * nbytes)
-                if m.gather(pages, nbytes) != f.read(nbytes):
-                    raise DataError('READ %d: guest RAM differs from the image' % c)
+            check_read(m, image, pages, c, nbytes, status)
     finally:
         m.close()
     return commands * PAGES
@@ -106,12 +111,7 @@ def run_linux(qemu, image, commands, out):
             status = drv.read10(c * LINUX_BYTES // 512, DVMA_BASE, LINUX_BYTES,
                                 chunk=LINUX_CHUNK)
             m.batch(flush)          # unmapped
-            if status != (0, 0):
-                raise DataError('READ %d: status %r' % (c, status))
-            with open(image, 'rb') as f:
-                f.seek(c * LINUX_BYTES)
-                if m.gather(pages, LINUX_BYTES) != f.read(LINUX_BYTES):
-                    raise DataError('READ %d: guest RAM differs from the image' % c)
+            check_read(m, image, pages, c, LINUX_BYTES, status)
     finally:
         m.close()
 
