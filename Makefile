@@ -1,12 +1,23 @@
 # dma-rw: a patch series for QEMU 7.2.0 (see README.md).
 # Every target sets up what it needs; everything generated lives in build/.
+# BASE=10.2 works on v2 instead: v2/patches/ on QEMU 10.2.2, in build/v2/
+# (scripts/base.sh), built beside the 7.2 series until it replaces it.
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
 B := $(TOP)/build
+BASE ?= 7.2
+export DMA_RW_BASE := $(BASE)
+ifeq ($(BASE),10.2)
+PATCHES := $(TOP)/v2/patches
+QEMU_TREE := $(B)/v2/qemu
+STOCK_TREE := $(B)/v2/stock
+else
+PATCHES := $(TOP)/patches
 QEMU_TREE := $(B)/qemu
-QEMU_BUILD := $(QEMU_TREE)/build
 STOCK_TREE := $(B)/stock
+endif
+QEMU_BUILD := $(QEMU_TREE)/build
 STOCK_BUILD := $(STOCK_TREE)/build
 FW := $(B)/espfw.bin $(B)/lancefw.bin
 CROSS ?= sparc64-linux-gnu-
@@ -27,6 +38,7 @@ help:
 	@echo "make series-check fail when build/qemu holds work that patches/ does not"
 	@echo "make series-bisect build and run the DMA qtests at every commit (FIRST=<rev> to start later)"
 	@echo "make build|stock|guest|fw|deps|base   the pieces (fw: the bench's bare-metal ESP and Lance drivers)"
+	@echo "make BASE=10.2 ... the same targets for v2: v2/patches/ on QEMU 10.2.2 in build/v2/"
 
 $(B)/.deps: scripts/deps.sh
 	@mkdir -p $(B)
@@ -42,9 +54,9 @@ tree: deps
 	scripts/tree.sh
 
 series:
-	scripts/export-series.sh $(TOP)/patches
-	scripts/series-hash.sh $(TOP)/patches > $(QEMU_TREE)/.git/dma-rw-series
-	@echo "series: $$(grep -c . patches/series || true) patches in patches/"
+	scripts/export-series.sh $(PATCHES)
+	scripts/series-hash.sh $(PATCHES) > $(QEMU_TREE)/.git/dma-rw-series
+	@echo "series: $$(grep -c . $(PATCHES)/series || true) patches in $(PATCHES)"
 
 series-check:
 	scripts/series-check.sh

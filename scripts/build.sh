@@ -11,8 +11,22 @@ B=$SRC/build
 TARGETS=sparc-softmmu,sparc64-softmmu,i386-softmmu
 JOBS=${JOBS:-$(nproc)}
 
+# shellcheck source=scripts/base.sh
+. "$TOP/scripts/base.sh"
 # shellcheck source=scripts/ccache-env.sh
 . "$TOP/scripts/ccache-env.sh"
+
+# QEMU 10.2 configures with meson >= 1.5 and pycotap, unpacked into
+# build/tools by scripts/deps.sh, and Debian's python3 (the default python3
+# may be an interpreter that does not see them).
+extra=()
+if [ "$BASE_VERSION" != 7.2.0 ]; then
+    [ -x "$TOOLS/root/usr/bin/meson" ] ||
+        { echo "build: no meson in build/tools; run scripts/deps.sh" >&2; exit 1; }
+    export PATH=$TOOLS/root/usr/bin:$PATH
+    export PYTHONPATH=$TOOLS/root/usr/lib/python3/dist-packages${PYTHONPATH:+:$PYTHONPATH}
+    extra=(--python=/usr/bin/python3 --disable-download)
+fi
 
 if [ ! -f "$B/build.ninja" ]; then
     echo "build: configuring $SRC ($TARGETS)"
@@ -22,7 +36,7 @@ if [ ! -f "$B/build.ninja" ]; then
     if ! (cd "$B" && ../configure --cc="$cc" --target-list=$TARGETS \
             --enable-linux-aio --enable-linux-io-uring --enable-slirp \
             --disable-docs --disable-install-blobs --disable-guest-agent --disable-werror \
-            --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu \
+            --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu "${extra[@]}" \
             >"$B/configure.log" 2>&1); then
         tail -n 20 "$B/configure.log" >&2
         rm -f "$B/build.ninja"
@@ -37,7 +51,9 @@ ninja -C "$B" build.ninja >/dev/null
 
 # What the project runs: the emulators, qemu-img and the storage daemon the
 # qtests use, and the qtest binaries (not the softfloat and unit tests).
-targets=$(meson introspect --tests "$B" | python3 -c '
+meson=meson
+[ -x "$B/pyvenv/bin/meson" ] && meson=$B/pyvenv/bin/meson
+targets=$("$meson" introspect --tests "$B" | python3 -c '
 import json, os, sys
 b = sys.argv[1]
 out = {"qemu-system-" + t.split("-")[0] for t in sys.argv[2].split(",")}

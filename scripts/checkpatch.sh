@@ -4,15 +4,16 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/scripts/base.sh"
 RESULTS=${1:-/dev/null}
-CP=$TOP/build/qemu/scripts/checkpatch.pl
+CP=$QEMU_TREE/scripts/checkpatch.pl
 [ -x "$CP" ] || { echo "checkpatch: $CP missing; run 'make tree'" >&2; exit 1; }
 
 fail=0 n=0
 while read -r p; do
     case "$p" in ''|\#*) continue ;; esac
     n=$((n + 1))
-    out=$(cd "$TOP/build/qemu" && ./scripts/checkpatch.pl --no-color "$TOP/patches/$p" 2>&1) || true
+    out=$(cd "$QEMU_TREE" && ./scripts/checkpatch.pl --no-color "$PATCHES/$p" 2>&1) || true
     total=$(printf '%s\n' "$out" | grep -E '^total:' || echo "total: ? errors")
     if printf '%s\n' "$total" | grep -q '^total: 0 errors, 0 warnings'; then
         echo "PASS checkpatch $p"
@@ -23,6 +24,6 @@ while read -r p; do
         echo "FAIL checkpatch/$p" >>"$RESULTS"
         fail=1
     fi
-done < <(cat "$TOP/patches/series" 2>/dev/null)
+done < <(cat "$PATCHES/series" 2>/dev/null)
 echo "checkpatch: $n patches checked"
 exit $fail

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install every Debian package the project needs. Idempotent; uses sudo when
-# not root. Adds a deb-src entry when apt has none (for `apt-get source qemu`).
+# not root. Adds the apt entries the bases need: deb-src for bookworm (QEMU
+# 7.2.0) and for unstable (QEMU 10.2.2), and bookworm-backports, whose meson
+# and pycotap QEMU 10.2 needs. Those two are unpacked into build/tools, not
+# installed: the 7.2 base keeps bookworm's meson.
 set -euo pipefail
 
 SUDO=
@@ -11,6 +14,7 @@ PKGS=(
     build-essential git python3 python3-venv ninja-build meson pkg-config
     libglib2.0-dev libpixman-1-dev libslirp-dev libaio-dev liburing-dev
     zlib1g-dev libfdt-dev flex bison ccache perl dpkg-dev xz-utils
+    device-tree-compiler
     # firmware the built binaries and the qtests load
     qemu-system-data seabios ipxe-qemu
     # the demo guest: sparc32 Linux cross-built, ext2 images
@@ -26,38 +30,38 @@ for p in "${PKGS[@]}"; do
     fi
 done
 
-has_src() {
-    grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/
-}
-
+SRC_LIST=/etc/apt/sources.list.d/dma-rw-src.sources
 need_update=0
-if ! has_src; then
-    echo "deps: adding a deb-src entry for the configured Debian suites"
-    $SUDO python3 - <<'PY'
-import glob, re
-out = []
+if ! grep -qs '^Suites: sid' "$SRC_LIST" || ! grep -qs 'bookworm-backports' "$SRC_LIST"; then
+    echo "deps: adding deb-src entries (bookworm, sid) and bookworm-backports to $SRC_LIST"
+    $SUDO python3 - "$SRC_LIST" <<'PY'
+import glob, re, sys
+uri, key = None, None
 for f in sorted(glob.glob('/etc/apt/sources.list.d/*.sources')):
     for stanza in open(f).read().split('\n\n'):
-        if not re.search(r'^URIs:.*debian', stanza, re.M):
-            continue
-        if 'nodesource' in stanza or 'cloud' in stanza:
-            continue
-        lines = [l for l in stanza.splitlines() if not l.startswith('#')]
-        lines = ['Types: deb-src' if l.startswith('Types:') else l for l in lines]
-        out.append('\n'.join(lines))
-for f in ['/etc/apt/sources.list'] + sorted(glob.glob('/etc/apt/sources.list.d/*.list')):
-    try:
-        for l in open(f):
-            m = re.match(r'^deb\s+(.*debian.*)$', l.strip())
-            if m:
-                out.append('Types: deb-src\nURIs: %s\nSuites: %s\nComponents: %s'
-                           % tuple([m.group(1).split()[0], m.group(1).split()[1],
-                                    ' '.join(m.group(1).split()[2:])]))
-    except FileNotFoundError:
-        pass
-if not out:
-    raise SystemExit('deps: no Debian apt source found to derive a deb-src entry from')
-open('/etc/apt/sources.list.d/dma-rw-src.sources', 'w').write('\n\n'.join(out) + '\n')
+        m = re.search(r'^URIs:\s*(\S*debian/?)\s*$', stanza, re.M)
+        if m and 'security' not in m.group(1) and 'dma-rw' not in f:
+            uri = m.group(1)
+            k = re.search(r'^Signed-By:\s*(\S+)', stanza, re.M)
+            key = k.group(1) if k else None
+            break
+    if uri:
+        break
+if not uri:
+    for f in ['/etc/apt/sources.list'] + sorted(glob.glob('/etc/apt/sources.list.d/*.list')):
+        try:
+            for l in open(f):
+                m = re.match(r'^deb\s+(\S*debian/?)\s', l.strip())
+                if m and 'security' not in m.group(1):
+                    uri = uri or m.group(1)
+        except FileNotFoundError:
+            pass
+if not uri:
+    raise SystemExit('deps: no Debian apt source found to derive the entries from')
+key = key or '/usr/share/keyrings/debian-archive-keyring.gpg'
+ent = lambda t, s: 'Types: %s\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' % (t, uri, s, key)
+open(sys.argv[1], 'w').write('\n'.join([ent('deb-src', 'bookworm'), ent('deb-src', 'sid'),
+                                          ent('deb', 'bookworm-backports')]))
 PY
     need_update=1
 fi
@@ -70,4 +74,20 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "deps: installing ${missing[*]}"
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "deps: all packages present"
+# QEMU 10.2 wants meson >= 1.5 and pycotap; bookworm-backports has them.
+# Unpacked where scripts/build.sh puts them on PATH and PYTHONPATH for that
+# base only.
+TOOLS=$(cd "$(dirname "$0")/.." && pwd)/build/tools
+if [ ! -x "$TOOLS/root/usr/bin/meson" ] || [ ! -d "$TOOLS/root/usr/lib/python3/dist-packages/pycotap" ]; then
+    echo "deps: unpacking meson and pycotap from bookworm-backports into build/tools"
+    rm -rf "$TOOLS" && mkdir -p "$TOOLS/debs"
+    if ! (cd "$TOOLS/debs" && apt-get download -qq meson/bookworm-backports \
+            python3-pycotap/bookworm-backports); then
+        echo "deps: could not download meson and python3-pycotap from bookworm-backports" >&2
+        exit 1
+    fi
+    for d in "$TOOLS"/debs/*.deb; do dpkg-deb -x "$d" "$TOOLS/root"; done
+fi
+echo "deps: all packages present (meson $(PYTHONPATH=$TOOLS/root/usr/lib/python3/dist-packages \
+    /usr/bin/python3 "$TOOLS/root/usr/bin/meson" --version 2>/dev/null \
+    || echo '?') in build/tools for QEMU 10.2)"

@@ -6,7 +6,8 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-TREE=$TOP/build/qemu
+. "$TOP/scripts/base.sh"
+TREE=$QEMU_TREE
 OUT=$1
 
 [ -d "$TREE/.git" ] || { echo "series: no $TREE; run 'make tree' first" >&2; exit 1; }

@@ -23,7 +23,10 @@ import time
 
 
 def meson_tests(build):
-    out = subprocess.run(['meson', 'introspect', '--tests', build], check=True,
+    meson = os.path.join(build, 'pyvenv', 'bin', 'meson')
+    if not os.access(meson, os.X_OK):
+        meson = 'meson'
+    out = subprocess.run([meson, 'introspect', '--tests', build], check=True,
                          capture_output=True, text=True).stdout
     return json.loads(out)
 

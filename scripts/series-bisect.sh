@@ -12,7 +12,8 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-TREE=$TOP/build/qemu
+. "$TOP/scripts/base.sh"
+TREE=$QEMU_TREE
 B=$TREE/build
 [ -d "$TREE/.git" ] && [ -x "$B/qemu-system-sparc" ] ||
     { echo "series-bisect: no built tree; run 'make build' first" >&2; exit 1; }

@@ -1,32 +1,33 @@
 #!/usr/bin/env bash
-# Create build/qemu: a git repository whose first commit is the pristine base
-# and whose next commits are `git am` of patches/ in series order.
-# Usage: tree.sh [DIR [--no-patches]]   (default DIR=build/qemu)
+# Create the work tree (build/qemu, or build/v2/qemu with DMA_RW_BASE=10.2):
+# a git repository whose first commit is the pristine base and whose next
+# commits are `git am` of the series (patches/ or v2/patches/) in order.
+# Usage: tree.sh [DIR [--no-patches]]   (default DIR: the work tree)
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-DIR=${1:-$TOP/build/qemu}
+. "$TOP/scripts/base.sh"
+DIR=${1:-$QEMU_TREE}
 APPLY=1
 [ "${2:-}" = --no-patches ] && APPLY=0
-TARBALL=$TOP/build/qemu_7.2+dfsg.orig.tar.xz
+TARBALL=$BDIR/$BASE_TARBALL
 
 # Fixed identity and dates: the same base and series give the same commits.
 export GIT_AUTHOR_NAME="dma-rw developers" GIT_AUTHOR_EMAIL="dma-rw@users.noreply.invalid"
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
-BASE_DATE="2022-12-14T00:00:00Z"
 
 apply_series() {
     local n=0 p
-    [ -s "$TOP/patches/series" ] || return 0
+    [ -s "$PATCHES/series" ] || return 0
     while read -r p; do
         case "$p" in ''|\#*) continue ;; esac
         n=$((n + 1))
-        if ! git am -q --committer-date-is-author-date "$TOP/patches/$p"; then
+        if ! git am -q --committer-date-is-author-date "$PATCHES/$p"; then
             echo "tree: patch $p does not apply" >&2
             git am --abort || true
             return 1
         fi
-    done <"$TOP/patches/series"
+    done <"$PATCHES/series"
     echo "tree: applied $n patches"
 }
 
@@ -34,22 +35,22 @@ apply_series() {
 # of its own (its export is what was last applied or exported).
 if [ -d "$DIR/.git" ] && [ $APPLY = 1 ]; then
     cd "$DIR"
-    want=$("$TOP/scripts/series-hash.sh" "$TOP/patches")
+    want=$("$TOP/scripts/series-hash.sh" "$PATCHES")
     tmp=$(mktemp -d)
     "$TOP/scripts/export-series.sh" "$tmp"
     have=$("$TOP/scripts/series-hash.sh" "$tmp")
     rm -rf "$tmp"
     if [ "$have" = "$want" ]; then
-        echo "tree: $DIR is up to date with patches/"
+        echo "tree: $DIR is up to date with $PATCHES"
         exit 0
     fi
     last=$(cat .git/dma-rw-series 2>/dev/null || true)
     if [ "$have" != "$last" ] || [ -n "$(git status --porcelain)" ]; then
-        echo "tree: $DIR holds work that patches/ does not, and patches/ changed too;" >&2
+        echo "tree: $DIR holds work that $PATCHES does not, and that changed too;" >&2
         echo "tree: export it ('make series') or move the tree away, then retry" >&2
         exit 1
     fi
-    echo "tree: re-applying patches/ on the base in $DIR"
+    echo "tree: re-applying $PATCHES on the base in $DIR"
     git checkout -q master
     git reset -q --hard base
     apply_series
@@ -72,7 +73,7 @@ git config user.email "$GIT_AUTHOR_EMAIL"
 git config core.autocrlf false
 git add -A -f .
 GIT_AUTHOR_DATE=$BASE_DATE GIT_COMMITTER_DATE=$BASE_DATE \
-    git commit -q -m "QEMU 7.2.0 (Debian qemu_7.2+dfsg.orig.tar.xz)"
+    git commit -q -m "QEMU $BASE_VERSION (Debian $BASE_TARBALL)"
 git tag base
 
 # Base preparation, not part of the series: meson wants the edk2 images,
@@ -84,7 +85,7 @@ done
 
 if [ $APPLY = 1 ]; then
     apply_series
-    "$TOP/scripts/series-hash.sh" "$TOP/patches" >.git/dma-rw-series
+    "$TOP/scripts/series-hash.sh" "$PATCHES" >.git/dma-rw-series
 fi
 cd "$TOP"
 mv "$DIR.tmp" "$DIR"
