@@ -45,6 +45,14 @@ if [ ! -f "$B/build.ninja" ]; then
     fi
 fi
 
+# The build's own venv reruns meson when a meson.build changes: let it find
+# the meson from build/tools before bookworm's, whoever runs ninja.
+if [ "$BASE_VERSION" != 7.2.0 ]; then
+    for d in "$B"/pyvenv/lib/python3*/site-packages; do
+        echo "$TOOLS/root/usr/lib/python3/dist-packages" >"$d/dma-rw-tools.pth"
+    done
+fi
+
 # Let meson regenerate first when a meson.build changed, so that the list
 # below includes new tests.
 ninja -C "$B" build.ninja >/dev/null
