@@ -29,8 +29,10 @@ failed=0
 for c in $first $(git -C "$TREE" rev-list --reverse "$first"..master); do
     git -C "$TREE" checkout -q "$c"
     echo "== $(git -C "$TREE" log -1 --format='%h %s')"
-    tests="tests/qtest/sun4m-dma-test tests/qtest/am53c974-test"
-    [ -f "$TREE/tests/qtest/pcnet-dma-test.c" ] && tests="$tests tests/qtest/pcnet-dma-test"
+    tests="tests/qtest/am53c974-test"
+    for t in sun4m-dma-test pcnet-dma-test; do
+        [ -f "$TREE/tests/qtest/$t.c" ] && tests="$tests tests/qtest/$t"
+    done
     if ! ninja -C "$B" qemu-system-sparc qemu-system-i386 $tests >"$B/bisect-build.log" 2>&1; then
         echo "   BUILD FAILED (build/qemu/build/bisect-build.log)"
         failed=1
