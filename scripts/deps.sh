@@ -81,12 +81,15 @@ TOOLS=$(cd "$(dirname "$0")/.." && pwd)/build/tools
 if [ ! -x "$TOOLS/root/usr/bin/meson" ] || [ ! -d "$TOOLS/root/usr/lib/python3/dist-packages/pycotap" ]; then
     echo "deps: unpacking meson and pycotap from bookworm-backports into build/tools"
     rm -rf "$TOOLS" && mkdir -p "$TOOLS/debs"
-    if ! (cd "$TOOLS/debs" && apt-get download -qq meson/bookworm-backports \
+    # Only the 10.2 base needs them (scripts/build.sh says so if missing):
+    # the 7.2 build goes on without.
+    if (cd "$TOOLS/debs" && apt-get download -qq meson/bookworm-backports \
             python3-pycotap/bookworm-backports); then
-        echo "deps: could not download meson and python3-pycotap from bookworm-backports" >&2
-        exit 1
+        for d in "$TOOLS"/debs/*.deb; do dpkg-deb -x "$d" "$TOOLS/root"; done
+    else
+        echo "deps: could not download meson and python3-pycotap from bookworm-backports;" >&2
+        echo "deps: the QEMU 10.2 base (BASE=10.2) cannot be configured without them" >&2
     fi
-    for d in "$TOOLS"/debs/*.deb; do dpkg-deb -x "$d" "$TOOLS/root"; done
 fi
 echo "deps: all packages present (meson $(PYTHONPATH=$TOOLS/root/usr/lib/python3/dist-packages \
     /usr/bin/python3 "$TOOLS/root/usr/bin/meson" --version 2>/dev/null \
