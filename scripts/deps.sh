@@ -68,7 +68,9 @@ fi
 
 if [ ${#missing[@]} -gt 0 ] || [ $need_update = 1 ]; then
     echo "deps: apt-get update"
-    $SUDO apt-get update -qq
+    # An index that fails to update (unstable's, during a mirror sync) must
+    # not stop the rest: what it serves is only the 10.2 base's source.
+    $SUDO apt-get update -qq || echo "deps: apt-get update reported errors; going on" >&2
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "deps: installing ${missing[*]}"
