@@ -33,3 +33,4 @@ STOCK_TREE=$BDIR/stock
 # Tools that bookworm is too old for (meson, pycotap for 10.2), unpacked
 # from bookworm-backports by scripts/deps.sh; see scripts/build.sh.
 TOOLS=$TOP/build/tools
+TOOLS_PY=$TOOLS/root/usr/lib/python3/dist-packages

@@ -24,7 +24,7 @@ if [ "$BASE_VERSION" != 7.2.0 ]; then
     [ -x "$TOOLS/root/usr/bin/meson" ] ||
         { echo "build: no meson in build/tools; run scripts/deps.sh" >&2; exit 1; }
     export PATH=$TOOLS/root/usr/bin:$PATH
-    export PYTHONPATH=$TOOLS/root/usr/lib/python3/dist-packages${PYTHONPATH:+:$PYTHONPATH}
+    export PYTHONPATH=$TOOLS_PY${PYTHONPATH:+:$PYTHONPATH}
     extra=(--python=/usr/bin/python3 --disable-download)
 fi
 
@@ -49,7 +49,7 @@ fi
 # the meson from build/tools before bookworm's, whoever runs ninja.
 if [ "$BASE_VERSION" != 7.2.0 ]; then
     for d in "$B"/pyvenv/lib/python3*/site-packages; do
-        echo "$TOOLS/root/usr/lib/python3/dist-packages" >"$d/dma-rw-tools.pth"
+        echo "$TOOLS_PY" >"$d/dma-rw-tools.pth"
     done
 fi
 

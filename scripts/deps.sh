@@ -79,8 +79,9 @@ fi
 # QEMU 10.2 wants meson >= 1.5 and pycotap; bookworm-backports has them.
 # Unpacked where scripts/build.sh puts them on PATH and PYTHONPATH for that
 # base only.
-TOOLS=$(cd "$(dirname "$0")/.." && pwd)/build/tools
-if [ ! -x "$TOOLS/root/usr/bin/meson" ] || [ ! -d "$TOOLS/root/usr/lib/python3/dist-packages/pycotap" ]; then
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/scripts/base.sh"
+if [ ! -x "$TOOLS/root/usr/bin/meson" ] || [ ! -d "$TOOLS_PY/pycotap" ]; then
     echo "deps: unpacking meson and pycotap from bookworm-backports into build/tools"
     rm -rf "$TOOLS" && mkdir -p "$TOOLS/debs"
     # Only the 10.2 base needs them (scripts/build.sh says so if missing):
@@ -93,6 +94,6 @@ if [ ! -x "$TOOLS/root/usr/bin/meson" ] || [ ! -d "$TOOLS/root/usr/lib/python3/d
         echo "deps: the QEMU 10.2 base (BASE=10.2) cannot be configured without them" >&2
     fi
 fi
-echo "deps: all packages present (meson $(PYTHONPATH=$TOOLS/root/usr/lib/python3/dist-packages \
+echo "deps: all packages present (meson $(PYTHONPATH=$TOOLS_PY \
     /usr/bin/python3 "$TOOLS/root/usr/bin/meson" --version 2>/dev/null \
     || echo '?') in build/tools for QEMU 10.2)"
