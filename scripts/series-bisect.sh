@@ -33,8 +33,10 @@ for c in $first $(git -C "$TREE" rev-list --reverse "$first"..master); do
     for t in sun4m-dma-test pcnet-dma-test; do
         [ -f "$TREE/tests/qtest/$t.c" ] && tests="$tests tests/qtest/$t"
     done
-    if ! ninja -C "$B" qemu-system-sparc qemu-system-i386 $tests >"$B/bisect-build.log" 2>&1; then
-        echo "   BUILD FAILED (build/qemu/build/bisect-build.log)"
+    log="$B/bisect-build-$(git -C "$TREE" log -1 --format=%h).log"
+    if ! ninja -C "$B" qemu-system-sparc qemu-system-i386 $tests >"$log" 2>&1; then
+        echo "   BUILD FAILED ($log)"
+        grep -m5 'error' "$log" | sed 's/^/   /' || true
         failed=1
         continue
     fi
