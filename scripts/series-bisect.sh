@@ -30,7 +30,7 @@ for c in $first $(git -C "$TREE" rev-list --reverse "$first"..master); do
     git -C "$TREE" checkout -q "$c"
     echo "== $(git -C "$TREE" log -1 --format='%h %s')"
     tests="tests/qtest/am53c974-test"
-    for t in sun4m-dma-test pcnet-dma-test; do
+    for t in dma-rw-test sun4m-dma-test pcnet-dma-test; do
         [ -f "$TREE/tests/qtest/$t.c" ] && tests="$tests tests/qtest/$t"
     done
     log="$B/bisect-build-$(git -C "$TREE" log -1 --format=%h).log"
