@@ -85,10 +85,12 @@ $(B)/%fw.bin: bench/fw/start.S bench/fw/fw.h bench/fw/%fw.c bench/fw/fw.ld Makef
 fw: $(FW)
 
 run: build guest
-	scripts/run-guest.py --machine $(MACHINE) -- $(QEMU_ARGS)
+	scripts/run-guest.py --machine $(MACHINE) --qemu $(QEMU_BUILD)/qemu-system-sparc \
+	    -- $(QEMU_ARGS)
 
 bench: build stock guest $(FW)
-	bench/bench.py $(BENCH_ARGS)
+	bench/bench.py --stock $(STOCK_BUILD)/qemu-system-sparc \
+	    --patched $(QEMU_BUILD)/qemu-system-sparc --out $(dir $(QEMU_TREE))bench $(BENCH_ARGS)
 
 checkpatch: tree
 	scripts/checkpatch.sh
