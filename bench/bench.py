@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stock QEMU 7.2.0 vs the dma-rw series, side by side in one run.
+"""Stock QEMU vs the dma-rw series, side by side in one run.
 
 Each workload runs on both binaries, alternating which goes first, for
 several repetitions; the report gives medians, the spread ((max - min) /
@@ -234,7 +234,8 @@ def report(a, samples, ceil):
            'host': os.uname().nodename, 'cpus': os.cpu_count()}
     with open(os.path.join(a.out, 'results.json'), 'w') as f:
         json.dump(doc, f, indent=1)
-    lines = ['# dma-rw bench: stock 7.2.0 vs patched (%s, %d repetitions, medians)' % (
+    base = {'10.2': '10.2.2'}.get(os.environ.get('DMA_RW_BASE', '7.2'), '7.2.0')
+    lines = ['# dma-rw bench: stock %s vs patched (%s, %d repetitions, medians)' % (base,
         a.drive_opts, a.reps), '',
         '| workload | unit | stock | patched | ratio | spread stock | spread patched |',
         '|---|---|---:|---:|---:|---:|---:|']
