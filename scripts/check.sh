@@ -79,6 +79,6 @@ passed=$(grep -c '^PASS' "$RES")
 failed=$(grep -c '^FAIL' "$RES")
 echo
 grep '^FAIL' "$RES" | sed 's/^/  /'
-echo "check: finished in $(( $(date +%s) - start ))s; details in build/check/"
+echo "check: finished in $(( $(date +%s) - start ))s; details in ${OUT#$TOP/}/"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
