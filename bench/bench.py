@@ -234,8 +234,9 @@ def report(a, samples, ceil):
            'host': os.uname().nodename, 'cpus': os.cpu_count()}
     with open(os.path.join(a.out, 'results.json'), 'w') as f:
         json.dump(doc, f, indent=1)
-    base = {'10.2': '10.2.2'}.get(os.environ.get('DMA_RW_BASE', '7.2'), '7.2.0')
-    lines = ['# dma-rw bench: stock %s vs patched (%s, %d repetitions, medians)' % (base,
+    stock = subprocess.run([a.stock, '--version'], capture_output=True,
+                           text=True).stdout.split('\n')[0].split()[-1]
+    lines = ['# dma-rw bench: stock %s vs patched (%s, %d repetitions, medians)' % (stock,
         a.drive_opts, a.reps), '',
         '| workload | unit | stock | patched | ratio | spread stock | spread patched |',
         '|---|---|---:|---:|---:|---:|---:|']
