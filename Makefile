@@ -1,22 +1,12 @@
-# dma-rw: a patch series for QEMU 7.2.0 (see README.md).
+# dma-rw: a patch series for QEMU 10.2.2 (see README.md).
 # Every target sets up what it needs; everything generated lives in build/.
-# BASE=10.2 works on v2 instead: v2/patches/ on QEMU 10.2.2, in build/v2/
-# (scripts/base.sh), built beside the 7.2 series until it replaces it.
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
 B := $(TOP)/build
-BASE ?= 7.2
-export DMA_RW_BASE := $(BASE)
-ifeq ($(BASE),10.2)
-PATCHES := $(TOP)/v2/patches
-QEMU_TREE := $(B)/v2/qemu
-STOCK_TREE := $(B)/v2/stock
-else
 PATCHES := $(TOP)/patches
 QEMU_TREE := $(B)/qemu
 STOCK_TREE := $(B)/stock
-endif
 QEMU_BUILD := $(QEMU_TREE)/build
 STOCK_BUILD := $(STOCK_TREE)/build
 FW := $(B)/espfw.bin $(B)/lancefw.bin
@@ -32,13 +22,12 @@ BENCH_ARGS ?=
 help:
 	@echo "make run          boot the demo guest on the patched qemu-system-sparc (MACHINE=SS-5|SS-20, QEMU_ARGS=...)"
 	@echo "make check        everything CI runs: checkpatch, series-check, qtests, demo guest on SS-5 and SS-20"
-	@echo "make bench        stock 7.2.0 vs the series, side by side (BENCH_ARGS=\"--aio native --cache none\")"
+	@echo "make bench        stock 10.2.2 vs the series, side by side (BENCH_ARGS=\"--aio native --cache none\")"
 	@echo "make tree         build/qemu: the base plus patches/, as a git repository to work in"
 	@echo "make series       export the commits of build/qemu back into patches/"
 	@echo "make series-check fail when build/qemu holds work that patches/ does not"
 	@echo "make series-bisect build and run the DMA qtests at every commit (FIRST=<rev> to start later)"
 	@echo "make build|stock|guest|fw|deps|base   the pieces (fw: the bench's bare-metal ESP and Lance drivers)"
-	@echo "make BASE=10.2 ... the same targets for v2: v2/patches/ on QEMU 10.2.2 in build/v2/"
 
 $(B)/.deps: scripts/deps.sh
 	@mkdir -p $(B)
@@ -68,7 +57,7 @@ build: tree
 	scripts/build.sh $(QEMU_TREE)
 
 stock: deps
-	@[ -d $(STOCK_TREE)/.git ] || scripts/tree.sh $(STOCK_TREE) --no-patches
+	scripts/tree.sh $(STOCK_TREE) --no-patches
 	scripts/build.sh $(STOCK_TREE)
 
 guest: deps
@@ -90,7 +79,7 @@ run: build guest
 
 bench: build stock guest $(FW)
 	bench/bench.py --stock $(STOCK_BUILD)/qemu-system-sparc \
-	    --patched $(QEMU_BUILD)/qemu-system-sparc --out $(dir $(QEMU_TREE))bench $(BENCH_ARGS)
+	    --patched $(QEMU_BUILD)/qemu-system-sparc --out $(B)/bench $(BENCH_ARGS)
 
 checkpatch: tree
 	scripts/checkpatch.sh

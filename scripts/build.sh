@@ -19,14 +19,10 @@ JOBS=${JOBS:-$(nproc)}
 # QEMU 10.2 configures with meson >= 1.5 and pycotap, unpacked into
 # build/tools by scripts/deps.sh, and Debian's python3 (the default python3
 # may be an interpreter that does not see them).
-extra=()
-if [ "$BASE_VERSION" != 7.2.0 ]; then
-    [ -x "$TOOLS/root/usr/bin/meson" ] ||
-        { echo "build: no meson in build/tools; run scripts/deps.sh" >&2; exit 1; }
-    export PATH=$TOOLS/root/usr/bin:$PATH
-    export PYTHONPATH=$TOOLS_PY${PYTHONPATH:+:$PYTHONPATH}
-    extra=(--python=/usr/bin/python3 --disable-download)
-fi
+[ -x "$TOOLS/root/usr/bin/meson" ] ||
+    { echo "build: no meson in build/tools; run scripts/deps.sh" >&2; exit 1; }
+export PATH=$TOOLS/root/usr/bin:$PATH
+export PYTHONPATH=$TOOLS_PY${PYTHONPATH:+:$PYTHONPATH}
 
 if [ ! -f "$B/build.ninja" ]; then
     echo "build: configuring $SRC ($TARGETS)"
@@ -36,7 +32,8 @@ if [ ! -f "$B/build.ninja" ]; then
     if ! (cd "$B" && ../configure --cc="$cc" --target-list=$TARGETS \
             --enable-linux-aio --enable-linux-io-uring --enable-slirp \
             --disable-docs --disable-install-blobs --disable-guest-agent --disable-werror \
-            --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu "${extra[@]}" \
+            --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu \
+            --python=/usr/bin/python3 --disable-download \
             >"$B/configure.log" 2>&1); then
         tail -n 20 "$B/configure.log" >&2
         rm -f "$B/build.ninja"
@@ -47,11 +44,9 @@ fi
 
 # The build's own venv reruns meson when a meson.build changes: let it find
 # the meson from build/tools before bookworm's, whoever runs ninja.
-if [ "$BASE_VERSION" != 7.2.0 ]; then
-    for d in "$B"/pyvenv/lib/python3*/site-packages; do
-        echo "$TOOLS_PY" >"$d/dma-rw-tools.pth"
-    done
-fi
+for d in "$B"/pyvenv/lib/python3*/site-packages; do
+    echo "$TOOLS_PY" >"$d/dma-rw-tools.pth"
+done
 
 # Let meson regenerate first when a meson.build changed, so that the list
 # below includes new tests.

@@ -47,22 +47,18 @@ qtests sparc64 \
 step "qtests: i386, the devices this series touches"
 i386=(am53c974-test ide-test ahci-test qos-test:pcnet
       fuzz-lsi53c895a-test fuzz-megasas-test fuzz-virtio-scsi-test fuzz-e1000e-test)
-# The series' own tests, in the series that has them so far.
-for t in dma-rw-test pcnet-dma-test; do
-    [ -f "$QEMU_TREE/tests/qtest/$t.c" ] && i386+=("$t")
-done
+# and the series' own
+i386+=(dma-rw-test pcnet-dma-test)
 qtests i386 "${i386[@]}"
 
-if [ "$BASE_VERSION" = 7.2.0 ]; then
-    step "bench workload drivers (quick self-test)"
-    "$TOP/bench/selftest.py" "$QB/qemu-system-sparc" | tee -a "$RES.selftest"
-    selftest_rc=${PIPESTATUS[0]}
-    grep -E '^(PASS|FAIL) ' "$RES.selftest" | cut -d: -f1 >>"$RES"
-    if [ "$selftest_rc" != 0 ] && ! grep -q '^FAIL ' "$RES.selftest"; then
-        record FAIL bench-selftest     # it died before reporting a failure
-    fi
-    rm -f "$RES.selftest"
+step "bench workload drivers (quick self-test)"
+"$TOP/bench/selftest.py" "$QB/qemu-system-sparc" | tee -a "$RES.selftest"
+selftest_rc=${PIPESTATUS[0]}
+grep -E '^(PASS|FAIL) ' "$RES.selftest" | cut -d: -f1 >>"$RES"
+if [ "$selftest_rc" != 0 ] && ! grep -q '^FAIL ' "$RES.selftest"; then
+    record FAIL bench-selftest     # it died before reporting a failure
 fi
+rm -f "$RES.selftest"
 
 for m in SS-5 SS-20; do
     step "demo guest on $m"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Install every Debian package the project needs. Idempotent; uses sudo when
-# not root. Adds the apt entries the bases need: deb-src for bookworm (QEMU
-# 7.2.0) and for unstable (QEMU 10.2.2), and bookworm-backports, whose meson
-# and pycotap QEMU 10.2 needs. Those two are unpacked into build/tools, not
-# installed: the 7.2 base keeps bookworm's meson.
+# not root. Adds the apt entries the base needs: deb-src for unstable (the
+# source package of QEMU 10.2.2) and bookworm-backports, whose meson and
+# pycotap QEMU 10.2 needs. Those two are unpacked into build/tools, not
+# installed over bookworm's.
 set -euo pipefail
 
 SUDO=
@@ -33,7 +33,7 @@ done
 SRC_LIST=/etc/apt/sources.list.d/dma-rw-src.sources
 need_update=0
 if ! grep -qs '^Suites: sid' "$SRC_LIST" || ! grep -qs 'bookworm-backports' "$SRC_LIST"; then
-    echo "deps: adding deb-src entries (bookworm, sid) and bookworm-backports to $SRC_LIST"
+    echo "deps: adding deb-src for sid and bookworm-backports to $SRC_LIST"
     $SUDO python3 - "$SRC_LIST" <<'PY'
 import glob, re, sys
 uri, key = None, None
@@ -60,8 +60,7 @@ if not uri:
     raise SystemExit('deps: no Debian apt source found to derive the entries from')
 key = key or '/usr/share/keyrings/debian-archive-keyring.gpg'
 ent = lambda t, s: 'Types: %s\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' % (t, uri, s, key)
-open(sys.argv[1], 'w').write('\n'.join([ent('deb-src', 'bookworm'), ent('deb-src', 'sid'),
-                                          ent('deb', 'bookworm-backports')]))
+open(sys.argv[1], 'w').write('\n'.join([ent('deb-src', 'sid'), ent('deb', 'bookworm-backports')]))
 PY
     need_update=1
 fi
@@ -69,7 +68,8 @@ fi
 if [ ${#missing[@]} -gt 0 ] || [ $need_update = 1 ]; then
     echo "deps: apt-get update"
     # An index that fails to update (unstable's, during a mirror sync) must
-    # not stop the rest: what it serves is only the 10.2 base's source.
+    # not stop the rest: what it serves is only the base's source, which
+    # scripts/fetch-base.sh can also take from ../shared/base/.
     $SUDO apt-get update -qq || echo "deps: apt-get update reported errors; going on" >&2
 fi
 if [ ${#missing[@]} -gt 0 ]; then
@@ -77,23 +77,21 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # QEMU 10.2 wants meson >= 1.5 and pycotap; bookworm-backports has them.
-# Unpacked where scripts/build.sh puts them on PATH and PYTHONPATH for that
-# base only.
+# Unpacked where scripts/build.sh puts them on PATH and PYTHONPATH.
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/scripts/base.sh"
 if [ ! -x "$TOOLS/root/usr/bin/meson" ] || [ ! -d "$TOOLS_PY/pycotap" ]; then
     echo "deps: unpacking meson and pycotap from bookworm-backports into build/tools"
     rm -rf "$TOOLS" && mkdir -p "$TOOLS/debs"
-    # Only the 10.2 base needs them (scripts/build.sh says so if missing):
-    # the 7.2 build goes on without.
     if (cd "$TOOLS/debs" && apt-get download -qq meson/bookworm-backports \
             python3-pycotap/bookworm-backports); then
         for d in "$TOOLS"/debs/*.deb; do dpkg-deb -x "$d" "$TOOLS/root"; done
     else
         echo "deps: could not download meson and python3-pycotap from bookworm-backports;" >&2
-        echo "deps: the QEMU 10.2 base (BASE=10.2) cannot be configured without them" >&2
+        echo "deps: QEMU 10.2 cannot be configured without them" >&2
+        exit 1
     fi
 fi
 echo "deps: all packages present (meson $(PYTHONPATH=$TOOLS_PY \
     /usr/bin/python3 "$TOOLS/root/usr/bin/meson" --version 2>/dev/null \
-    || echo '?') in build/tools for QEMU 10.2)"
+    || echo '?') in build/tools)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fetch the base (scripts/base.sh: QEMU 7.2.0 by default, 10.2.2 with
-# DMA_RW_BASE=10.2) as shipped in Debian's source package `qemu` (the orig
+# Fetch the base (scripts/base.sh: QEMU 10.2.2) as shipped in Debian's
+# source package `qemu` (the orig
 # tarball only; Debian's patch stack is not used), verify it and cache it in
 # build/. QEMU_TARBALL=/path/to/the-orig-tarball skips the download; when the
 # archive no longer serves the version, a verified copy in ../shared/base/ is

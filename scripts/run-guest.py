@@ -180,7 +180,7 @@ def main():
                     help='print only the dma-rw lines and the verdict')
     ap.add_argument('--max-rx-errors', type=int, default=0,
                     help="receive errors, drops, FIFO and frame errors eth0 may count "
-                         "(-1: do not check; stock 7.2 misses frames)")
+                         "(-1: do not check; stock QEMU misses frames)")
     ap.add_argument('--json', help='write the results here')
     ap.add_argument('--log', help='write the full console log here')
     ap.add_argument('qemu_args', nargs='*', help='extra QEMU arguments (after --)')

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Fail when the work tree (build/qemu, build/v2/qemu) holds commits or
-# uncommitted changes that its series (patches/, v2/patches/) does not, or the
-# other way round.
+# Fail when the work tree (build/qemu) holds commits or uncommitted changes
+# that the series (patches/) does not, or the other way round.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Create the work tree (build/qemu, or build/v2/qemu with DMA_RW_BASE=10.2):
-# a git repository whose first commit is the pristine base and whose next
-# commits are `git am` of the series (patches/ or v2/patches/) in order.
+# Create the work tree build/qemu: a git repository whose first commit is
+# the pristine base and whose next commits are `git am` of patches/ in order.
 # Usage: tree.sh [DIR [--no-patches]]   (default DIR: the work tree)
 set -euo pipefail
 
@@ -31,9 +30,22 @@ apply_series() {
     echo "tree: applied $n patches"
 }
 
+# A tree made from another base (an older checkout of this project) is
+# not reused: its build and its commits belong to that base.
+BASE_SUBJECT="QEMU $BASE_VERSION (Debian $BASE_TARBALL)"
+if [ -d "$DIR/.git" ]; then
+    have_base=$(git -C "$DIR" log -1 --format=%s base 2>/dev/null || true)
+    if [ "$have_base" != "$BASE_SUBJECT" ]; then
+        echo "tree: $DIR is built on '${have_base:-no base}', not QEMU $BASE_VERSION;" >&2
+        echo "tree: move it away (its work is in its own commits), then retry" >&2
+        exit 1
+    fi
+    [ $APPLY = 1 ] || exit 0
+fi
+
 # An existing tree is brought up to date with patches/ when it holds no work
 # of its own (its export is what was last applied or exported).
-if [ -d "$DIR/.git" ] && [ $APPLY = 1 ]; then
+if [ -d "$DIR/.git" ]; then
     cd "$DIR"
     want=$("$TOP/scripts/series-hash.sh" "$PATCHES")
     tmp=$(mktemp -d)
@@ -73,7 +85,7 @@ git config user.email "$GIT_AUTHOR_EMAIL"
 git config core.autocrlf false
 git add -A -f .
 GIT_AUTHOR_DATE=$BASE_DATE GIT_COMMITTER_DATE=$BASE_DATE \
-    git commit -q -m "QEMU $BASE_VERSION (Debian $BASE_TARBALL)"
+    git commit -q -m "$BASE_SUBJECT"
 git tag base
 
 # Base preparation, not part of the series: meson wants the edk2 images,
