@@ -17,7 +17,7 @@ QEMU_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help deps base tree series series-check series-bisect build stock guest \
-        fw run check checkpatch qtests bench clean distclean
+        fw run check checkpatch qtests bench sanitize clean distclean
 
 help:
 	@echo "make run          boot the demo guest on the patched qemu-system-sparc (MACHINE=SS-5|SS-20, QEMU_ARGS=...)"
@@ -27,6 +27,7 @@ help:
 	@echo "make series       export the commits of build/qemu back into patches/"
 	@echo "make series-check fail when build/qemu holds work that patches/ does not"
 	@echo "make series-bisect build and run the DMA qtests at every commit (FIRST=<rev> to start later)"
+	@echo "make sanitize     the DMA qtests on an ASan+UBSan build in build/asan (most of an hour cold)"
 	@echo "make build|stock|guest|fw|deps|base   the pieces (fw: the bench's bare-metal ESP and Lance drivers)"
 
 $(B)/.deps: scripts/deps.sh
@@ -52,6 +53,9 @@ series-check:
 
 series-bisect: build
 	scripts/series-bisect.sh $(FIRST)
+
+sanitize: tree
+	scripts/sanitize.sh
 
 build: tree
 	scripts/build.sh $(QEMU_TREE)
