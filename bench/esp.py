@@ -14,6 +14,9 @@ import time
 from sun4m import DVMA_BASE, PAGE, TOP, DataError, ESPDriver, GuestESPDriver, Sun4m
 
 MAX_COUNT = 0xfffe00    # the largest whole-sector count of the 24-bit counter
+# one-sector commands that bring QEMU's coroutine pool to its steady state
+# (see run(); `strace -e mmap` counts 258 fresh stacks, then none)
+COROUTINE_POOL_WARMUP = 300
 
 
 def make_image(path, size):
@@ -60,6 +63,17 @@ def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, gues
         status, msg = (esp.read10 if op == 'read' else esp.write10)(0, DVMA_BASE, size)
         if status != 0 or msg != 0:
             raise DataError('%s warm-up: SCSI status 0x%x message 0x%x' % (op, status, msg))
+        # then enough one-sector commands to bring QEMU's coroutine pool to
+        # its steady state. Each request's coroutine is created on the vCPU
+        # thread and ends on the main loop's, so the vCPU thread gets a fresh
+        # stack (an mmap and its page faults, tens of microseconds) for every
+        # command until the coroutines that ended on the main loop come back
+        # to it through the global pool, in batches of 128. A guest that has
+        # been up a while is past that.
+        for _ in range(COROUTINE_POOL_WARMUP):
+            status, msg = esp.read10(0, DVMA_BASE, 512)
+            if status != 0 or msg != 0:
+                raise DataError('warm-up: SCSI status 0x%x message 0x%x' % (status, msg))
         for i in range(ncmd):
             off = (i % slots) * size
             if op == 'write':

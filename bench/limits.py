@@ -41,9 +41,10 @@ import esp        # noqa: E402
 
 MiB = 1 << 20
 EVENTS = ('esp_mem_writeb_cmd_selatn', 'esp_mem_writeb_cmd_iccs', 'esp_mem_writeb_cmd_msgacc',
-          'esp_raise_irq', 'esp_get_cmd', 'esp_handle_ti', 'thread_pool_submit',
-          'thread_pool_complete', 'dma_rw_blk_io', 'dma_rw_blk_complete')
-LINE = re.compile(r'(\d+)@(\d+)\.(\d+):(\w+) ?(.*)')
+          'esp_raise_irq', 'esp_get_cmd', 'esp_handle_ti', 'thread_pool_submit_aio',
+          'thread_pool_complete_aio', 'dma_blk_io', 'dma_complete')
+# -msg timestamp=on: "2026-12-06T18:25:58.174328Z event args"
+LINE = re.compile(r'\S+T(\d+):(\d+):(\d+)\.(\d+)Z (\w+) ?(.*)')
 REQ = re.compile(r'req (0x[0-9a-f]+)')
 
 
@@ -68,7 +69,8 @@ def parse(log):
         for line in f:
             m = LINE.match(line)
             if m:
-                out.append((int(m.group(2)) * 1e6 + int(m.group(3)), m.group(4), m.group(5)))
+                h, mi, sec, us = (int(g) for g in m.group(1, 2, 3, 4))
+                out.append((((h * 60 + mi) * 60 + sec) * 1e6 + us, m.group(5), m.group(6)))
     return out
 
 
@@ -105,9 +107,9 @@ def in_flight(cmd):
     start, spans = {}, []
     for t, name, args in cmd:
         m = REQ.search(args)
-        if name == 'thread_pool_submit':
+        if name == 'thread_pool_submit_aio':
             start[m.group(1)] = t
-        elif name == 'thread_pool_complete' and m.group(1) in start:
+        elif name == 'thread_pool_complete_aio' and m.group(1) in start:
             spans.append((start.pop(m.group(1)), t))
     busy, end = 0.0, None
     for a, b in sorted(spans):
@@ -141,10 +143,10 @@ def pieces(cmd):
     irq = [t for t, n, _ in cmd if n == 'esp_raise_irq' and iccs and t < iccs]
     if irq:
         p['irq->guest'] = iccs - irq[-1]
-    blk, sub = first(cmd, 'dma_rw_blk_io'), first(cmd, 'thread_pool_submit')
+    blk, sub = first(cmd, 'dma_blk_io'), first(cmd, 'thread_pool_submit_aio')
     if blk is not None and sub is not None:
         p['map'] = sub - blk
-        done, comp = first(cmd, 'dma_rw_blk_complete'), last(cmd, 'thread_pool_complete')
+        done, comp = first(cmd, 'dma_complete'), last(cmd, 'thread_pool_complete_aio')
         if done is not None and comp is not None:
             p['unmap'] = done - comp
     p['rest'] = total - io - sum(p.get(k, 0) for k in ('map', 'unmap', 'irq->guest'))
