@@ -4,9 +4,10 @@
 #   scripts/series-bisect.sh [FIRST]
 #
 # Checks out each commit of build/qemu from FIRST (a revision; default: the
-# first commit after the base) to master, builds the sparc and i386 system
-# emulators incrementally and runs sun4m-dma-test, am53c974-test and (where
-# it exists) pcnet-dma-test. About a minute per commit on 2 cores, warm.
+# first commit after the base) to master, builds the sparc, sparc64 and i386
+# system emulators incrementally and runs am53c974-test, ide-test and, where
+# they exist, dma-rw-test, sun4m-dma-test, pcnet-dma-test and sun4u-dma-test.
+# About a minute per commit on 2 cores, warm.
 # build/qemu must have no uncommitted changes; master is checked out again
 # at the end, whatever happens.
 set -euo pipefail
@@ -29,19 +30,24 @@ failed=0
 for c in $first $(git -C "$TREE" rev-list --reverse "$first"..master); do
     git -C "$TREE" checkout -q "$c"
     echo "== $(git -C "$TREE" log -1 --format='%h %s')"
-    tests="tests/qtest/am53c974-test"
-    for t in dma-rw-test sun4m-dma-test pcnet-dma-test; do
+    tests="tests/qtest/am53c974-test tests/qtest/ide-test"
+    for t in dma-rw-test sun4m-dma-test pcnet-dma-test sun4u-dma-test; do
         [ -f "$TREE/tests/qtest/$t.c" ] && tests="$tests tests/qtest/$t"
     done
     log="$B/bisect-build-$(git -C "$TREE" log -1 --format=%h).log"
-    if ! ninja -C "$B" qemu-system-sparc qemu-system-i386 $tests >"$log" 2>&1; then
+    if ! ninja -C "$B" qemu-system-sparc qemu-system-sparc64 qemu-system-i386 \
+            $tests >"$log" 2>&1; then
         echo "   BUILD FAILED ($log)"
         grep -m5 'error' "$log" | sed 's/^/   /' || true
         failed=1
         continue
     fi
     for t in $tests; do
-        case $t in *sun4m*) q=qemu-system-sparc ;; *) q=qemu-system-i386 ;; esac
+        case $t in
+        *sun4m*) q=qemu-system-sparc ;;
+        *sun4u*) q=qemu-system-sparc64 ;;
+        *) q=qemu-system-i386 ;;
+        esac
         [ -x "$B/$t" ] || continue
         if out=$(cd "$B" && QTEST_QEMU_BINARY=./$q timeout 900 "./$t" 2>&1); then
             echo "   $(basename "$t"): $(grep -c '^ok' <<<"$out") ok"
