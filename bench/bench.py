@@ -25,6 +25,7 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import esp        # noqa: E402
+import ide        # noqa: E402
 import lance      # noqa: E402
 from sun4m import DataError  # noqa: E402
 
@@ -32,6 +33,8 @@ MiB = 1 << 20
 PAGE = 4096
 IOV_MAX = 1024
 ESP_SIZES = [('64K', 64 << 10), ('1M', 1 << 20), ('max', esp.MAX_COUNT)]
+# stock QEMU returns wrong data for IDE commands above 8 MiB (bench/ide.py)
+IDE_SIZES = [('64K', 64 << 10), ('1M', 1 << 20), ('8M', 8 << 20)]
 
 
 def ceiling(image, seconds=1.0):
@@ -129,6 +132,16 @@ def workloads(a, image):
                         lambda q, op=op, total=total:
                         esp.run(q, image, op, MiB, total, a.drive_opts, guest=True,
                                 chunk=4096)['MBps']))
+    # ide: the sun4u's cmd646 behind the sabre IOMMU, over qtest, on the
+    # qemu-system-sparc64 beside each binary
+    if 'ide' in a.only:
+        for op in ('read', 'write'):
+            for label, size in IDE_SIZES:
+                total = a.esp_total_mib * MiB // 4
+                out.append(('ide-%s-%s' % (op, label), 'MB/s',
+                            lambda q, op=op, size=size, total=total:
+                            ide.run(q + '64', image, op, size, total,
+                                    a.drive_opts)['MBps']))
     # lance-guest: build/lancefw.bin kicks the ring from the guest CPU, in
     # runs of rings it times itself; the frames go nowhere (see lance.py)
     if 'lance' in a.only:
@@ -152,8 +165,8 @@ def main():
     ap.add_argument('--frames', type=int, default=16384)
     ap.add_argument('--guest-data-mib', type=int, default=64)
     ap.add_argument('--guest-tcp-mib', type=int, default=8)
-    ap.add_argument('--only', default='esp,esp-guest,esp-split,lance,guest',
-                    help='comma-separated: esp, esp-guest, esp-split, lance, guest')
+    ap.add_argument('--only', default='esp,esp-guest,esp-split,ide,lance,guest',
+                    help='comma-separated: esp, esp-guest, esp-split, ide, lance, guest')
     ap.add_argument('--out', default=os.path.join(TOP, 'build/bench'))
     ap.add_argument('--image-dir',
                     help='where the disk images live (default: /dev/shm with cache=writeback, '

@@ -3,8 +3,9 @@
 
 Runs every ESP and Lance workload briefly on one binary (with both kinds of
 driver: over qtest, and build/espfw.bin or build/lancefw.bin on the guest
-CPU), and proves that the data checks bite: each driver, handed a corrupted
-byte, must refuse to report a figure. Usage: selftest.py QEMU_BINARY
+CPU), and the sun4u IDE workload on the qemu-system-sparc64 beside it, and
+proves that the data checks bite: each driver, handed a corrupted byte,
+must refuse to report a figure. Usage: selftest.py QEMU_BINARY
 """
 
 import os
@@ -14,6 +15,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import esp        # noqa: E402
+import ide        # noqa: E402
 import lance      # noqa: E402
 from sun4m import DataError  # noqa: E402
 
@@ -75,6 +77,14 @@ def main():
               lambda: lance.run(qemu, 'guest', 64, 300, corrupt='late'), True)
         check('lance-guest-detects-fault',
               lambda: lance.run(qemu, 'guest', 64, 300, corrupt='fault'), True)
+        qemu64 = qemu + '64'
+        for op in ('read', 'write'):
+            for size in (512, 1 << 20):
+                check('ide-%s-%d' % (op, size),
+                      lambda op=op, size=size: ide.run(qemu64, img, op, size, size))
+            check('ide-%s-detects-corruption' % op,
+                  lambda op=op: ide.run(qemu64, img, op, 64 << 10, 64 << 10, corrupt=True),
+                  True)
     sys.exit(1 if failed else 0)
 
 
