@@ -1,10 +1,12 @@
 /*
- * dma-rw demo guest: a freestanding /init for sparc32 Linux.
+ * dma-rw demo guest: a freestanding /init for sparc32 and sparc64 Linux.
  *
  * Debian has no sparc32 libc, so this talks to the kernel with raw system
- * calls (ta 0x10, number in %g1, carry set on error). It exercises the two
- * DMA paths of a sun4m machine, ESP SCSI and Lance, checks what it can and
- * prints one line per check for the host to verify:
+ * calls (ta 0x10 on sparc32, ta 0x6d on sparc64; number in %g1, carry set
+ * on error; the numbers this uses are the same on both). It exercises the
+ * disk and network DMA paths of a sun4m (ESP SCSI, Lance) or sun4u (cmd646
+ * IDE, happymeal) machine, checks what it can and prints one line per check
+ * for the host to verify:
  *
  *   dma-rw: <check> bytes=<n> crc=<crc32> us=<time> MB/s=<rate> PASS|FAIL
  *
@@ -13,6 +15,9 @@
  *   dmarw.data=BYTES,CRC      size and CRC-32 of the data disk (SCSI target 1)
  *   dmarw.reads=LIST          data-disk reads to do: direct,buffered
  *   dmarw.scratch=BYTES       how much of the scratch disk (target 2) to write
+ *   dmarw.disks=H:C:T:L,H:C:T:L  the data and scratch disks' SCSI addresses,
+ *                             if not 0:0:1:0 and 0:0:2:0 (libata puts each
+ *                             IDE channel on a SCSI host of its own)
  *   dmarw.net=PORT,TX,RX,CRC  host TCP port (the guest connects to 10.0.2.2),
  *                             guest->host and host->guest sizes, and the
  *                             CRC-32 of what the host sends
@@ -85,6 +90,16 @@ static long syscall6(long n, long a, long b, long c, long d, long e, long f)
     register long o4 __asm__("o4") = e;
     register long o5 __asm__("o5") = f;
 
+#ifdef __arch64__
+    __asm__ volatile("ta 0x6d\n\t"
+                     "bcc,pt %%xcc, 1f\n\t"
+                     " nop\n\t"
+                     "sub %%g0, %%o0, %%o0\n"
+                     "1:"
+                     : "+r"(o0), "+r"(o1), "+r"(g1)
+                     : "r"(o2), "r"(o3), "r"(o4), "r"(o5)
+                     : "memory", "cc");
+#else
     __asm__ volatile("ta 0x10\n\t"
                      "bcc 1f\n\t"
                      " nop\n\t"
@@ -93,6 +108,7 @@ static long syscall6(long n, long a, long b, long c, long d, long e, long f)
                      : "+r"(o0), "+r"(o1), "+r"(g1)
                      : "r"(o2), "r"(o3), "r"(o4), "r"(o5)
                      : "memory", "cc");
+#endif
     return o0;
 }
 
@@ -310,14 +326,26 @@ static void fail(const char *name, const char *why, long err)
 
 static char devpath[64];
 
-/* /dev/sdX of SCSI target @t on host 0, from sysfs */
-static const char *scsi_disk(int t)
+/* /dev/sdX of the SCSI disk at @hctl ("H:C:T:L", up to a comma or blank) */
+static const char *scsi_disk(const char *hctl)
 {
-    static char dir[] = "/sys/bus/scsi/devices/0:0:?:0/block";
+    static const char pre[] = "/sys/bus/scsi/devices/";
+    char dir[64];
     char ents[512];
     long fd, n, off;
+    u32 i, j;
 
-    dir[sizeof("/sys/bus/scsi/devices/0:0:") - 1] = '0' + t;
+    for (i = 0; pre[i]; i++) {
+        dir[i] = pre[i];
+    }
+    for (j = 0; hctl[j] && hctl[j] != ',' && hctl[j] != ' ' && hctl[j] != '\n' &&
+                j < 16; j++) {
+        dir[i++] = hctl[j];
+    }
+    for (j = 0; "/block"[j]; j++) {
+        dir[i++] = "/block"[j];
+    }
+    dir[i] = 0;
     fd = sys(NR_open, dir, O_RDONLY | O_DIRECTORY);
     if (fd < 0) {
         return 0;
@@ -659,7 +687,7 @@ static int has(const char *list, const char *word)
 
 int main(void)
 {
-    const char *reads;
+    const char *reads, *disks;
     const char *dev;
     long fd, n;
     u32 v[4];
@@ -681,9 +709,14 @@ int main(void)
         reads = "=direct,buffered";
         reads++;
     }
-    dev = scsi_disk(1);
+    disks = param("dmarw.disks");
+    if (!disks) {
+        disks = "=0:0:1:0,0:0:2:0";
+        disks++;
+    }
+    dev = scsi_disk(disks);
     if (!dev) {
-        fail("data", "no disk at SCSI target 1", 0);
+        fail("data", "no data disk", 0);
     } else if (param_nums("dmarw.data", v, 2) == 2) {
         if (has(reads, "direct")) {
             read_disk("data-direct-1M", dev, O_DIRECT, BLOCK, v[0], v[1]);
@@ -693,9 +726,12 @@ int main(void)
         }
     }
 
-    dev = scsi_disk(2);
+    while (*disks && *disks != ',') {
+        disks++;
+    }
+    dev = *disks ? scsi_disk(disks + 1) : 0;
     if (!dev) {
-        fail("scratch", "no disk at SCSI target 2", 0);
+        fail("scratch", "no scratch disk", 0);
     } else if (param_nums("dmarw.scratch", v, 1) == 1 && v[0]) {
         scratch_disk(dev, v[0]);
     }
@@ -727,6 +763,25 @@ int main(void)
     }
 }
 
+#ifdef __arch64__
+/*
+ * The kernel starts us with %sp (biased by 2047) at the window save area
+ * below argc; make room for a 176-byte C frame, 16-byte aligned, and call
+ * main.
+ */
+__asm__(".section .text.start, \"ax\"\n"
+        ".global _start\n"
+        "_start:\n"
+        "  mov %g0, %fp\n"
+        "  add %sp, 2047, %g1\n"
+        "  sub %g1, 192, %g1\n"
+        "  and %g1, -16, %g1\n"
+        "  sub %g1, 2047, %sp\n"
+        "  call main\n"
+        "   nop\n"
+        "  mov 1, %g1\n"
+        "  ta 0x6d\n");
+#else
 /*
  * The kernel starts us with %sp at argc and the 64-byte window save area
  * already reserved above it; make room for a C frame and call main.
@@ -741,3 +796,4 @@ __asm__(".section .text.start, \"ax\"\n"
         "   nop\n"
         "  mov 1, %g1\n"
         "  ta 0x10\n");
+#endif

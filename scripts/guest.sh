@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Build the demo guest into build/guest/:
-#   vmlinux   Linux 6.1 for sparc32 (Debian's linux-source-6.1, cross-built)
+# Build the demo guest into build/guest/ (sun4m), or with "sparc64" into
+# build/guest64/ (sun4u):
+#   vmlinux   Linux 6.1 (Debian's linux-source-6.1, cross-built)
 #   root.img  ext2 root filesystem holding the freestanding /init
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-OUT=$TOP/build/guest
+ARCH64=${1:-}
+if [ "$ARCH64" = sparc64 ]; then
+    OUT=$TOP/build/guest64
+    DEFCONFIG=sparc64_defconfig
+    FRAGMENT=$TOP/guest/kernel64.config
+    INIT_CFLAGS=(-m64 -mcmodel=medlow)
+else
+    OUT=$TOP/build/guest
+    DEFCONFIG=sparc32_defconfig
+    FRAGMENT=$TOP/guest/kernel.config
+    INIT_CFLAGS=(-m32 -mcpu=v8)
+fi
 SRC=$TOP/build/linux-src
 KB=$OUT/linux
 JOBS=${JOBS:-$(nproc)}
@@ -30,22 +42,22 @@ if [ ! -f "$SRC/.dma-rw-ready" ]; then
     mv "$SRC.tmp" "$SRC"
 fi
 
-# Kernel configuration: sparc32_defconfig, no modules (their =m would turn
+# Kernel configuration: the defconfig, no modules (their =m would turn
 # into =y), then our fragment.
 cfg=$KB/.config
-if [ ! -f "$cfg" ] || [ "$TOP/guest/kernel.config" -nt "$cfg" ]; then
-    echo "guest: configuring Linux (sparc32_defconfig + guest/kernel.config)"
+if [ ! -f "$cfg" ] || [ "$FRAGMENT" -nt "$cfg" ]; then
+    echo "guest: configuring Linux ($DEFCONFIG + ${FRAGMENT#$TOP/})"
     mkdir -p "$KB"
-    "${KMAKE[@]}" -s sparc32_defconfig
+    "${KMAKE[@]}" -s $DEFCONFIG
     sed -i 's/^\(CONFIG_[A-Za-z0-9_]*\)=m$/# \1 is not set/' "$cfg"
-    "$SRC/scripts/kconfig/merge_config.sh" -m -O "$KB" "$cfg" "$TOP/guest/kernel.config" >/dev/null
+    "$SRC/scripts/kconfig/merge_config.sh" -m -O "$KB" "$cfg" "$FRAGMENT" >/dev/null
     "${KMAKE[@]}" -s olddefconfig
     # every line of the fragment must have survived
     while read -r line; do
         case "$line" in
             CONFIG_*) grep -qx "$line" "$cfg" || { echo "guest: $line did not stick" >&2; exit 1; } ;;
         esac
-    done <"$TOP/guest/kernel.config"
+    done <"$FRAGMENT"
 fi
 
 echo "guest: building Linux (make -j$JOBS vmlinux; about 4 minutes on 2 cores when cold)"
@@ -67,7 +79,7 @@ echo "guest: Linux built in $(( $(date +%s) - start ))s"
 echo "guest: building /init and the root filesystem"
 root=$OUT/rootfs
 rm -rf "$root" && mkdir -p "$root"/{dev,proc,sys}
-${CROSS}gcc -m32 -mcpu=v8 -O2 -static -nostdlib -ffreestanding -fno-builtin \
+${CROSS}gcc "${INIT_CFLAGS[@]}" -O2 -static -nostdlib -ffreestanding -fno-builtin \
     -fno-pic -no-pie -fno-stack-protector -Wall -Wextra -Werror \
     -Wl,-e,_start -o "$root/init" "$TOP/guest/init.c"
 rm -f "$OUT/root.img"

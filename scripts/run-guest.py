@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Boot the demo guest on qemu-system-sparc and verify what it reports.
+"""Boot the demo guest on qemu-system-sparc (sun4m) or qemu-system-sparc64
+(--machine sun4u) and verify what it reports.
 
 The guest (guest/init.c) reads a data disk, writes and reads back a scratch
 disk and moves data both ways over TCP with the peer this script runs on the
@@ -161,10 +162,11 @@ def parse(lines):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument('--qemu', default=os.path.join(TOP, 'build/qemu/build/qemu-system-sparc'))
+    ap.add_argument('--qemu', help='default: build/qemu/build/qemu-system-sparc, or '
+                    'qemu-system-sparc64 for sun4u')
     ap.add_argument('--machine', default='SS-5')
     ap.add_argument('--memory', default='256')
-    ap.add_argument('--guest', default=os.path.join(TOP, 'build/guest'))
+    ap.add_argument('--guest', help='default: build/guest, or build/guest64 for sun4u')
     ap.add_argument('--data-mib', type=int, default=32)
     ap.add_argument('--scratch-mib', type=int, default=8)
     ap.add_argument('--tx-mib', type=int, default=4)
@@ -185,10 +187,16 @@ def main():
     ap.add_argument('--log', help='write the full console log here')
     ap.add_argument('qemu_args', nargs='*', help='extra QEMU arguments (after --)')
     a = ap.parse_args()
+    sun4u = a.machine == 'sun4u'
+    if not a.qemu:
+        a.qemu = os.path.join(TOP, 'build/qemu/build/qemu-system-sparc' + ('64' if sun4u else ''))
+    if not a.guest:
+        a.guest = os.path.join(TOP, 'build/guest64' if sun4u else 'build/guest')
 
     for f in (a.qemu, os.path.join(a.guest, 'vmlinux'), os.path.join(a.guest, 'root.img')):
         if not os.path.exists(f):
-            sys.exit('run-guest: %s is missing; run "make build guest"' % f)
+            sys.exit('run-guest: %s is missing; run "make build guest%s"'
+                     % (f, '64' if sun4u else ''))
 
     data = os.path.join(a.image_dir or a.guest, 'data-%dM.img' % a.data_mib)
     data_crc = data_image(data, a.data_mib * MiB)
@@ -206,24 +214,36 @@ def main():
 
     append = ' '.join([
         'console=ttyS0', 'root=/dev/sda', 'rw', 'rootfstype=ext2', 'init=/init',
-        'esp_scsi.esp_bus_reset_settle=0',
+        # sun4u: the cmd646's primary slave, then its secondary master, which
+        # libata puts on a SCSI host of its own
+        'dmarw.disks=0:0:1:0,1:0:0:0' if sun4u else 'esp_scsi.esp_bus_reset_settle=0',
         'dmarw.data=%d,0x%08x' % (a.data_mib * MiB, data_crc),
         'dmarw.reads=%s' % a.reads,
         'dmarw.scratch=%d' % (a.scratch_mib * MiB),
         'dmarw.net=%d,%d,%d,0x%08x' % (peer.port, a.tx_mib * MiB, a.rx_mib * MiB, rx_crc),
     ])
-    if len(append) > 255:
+    if not sun4u and len(append) > 255:
         sys.exit('run-guest: the kernel command line is %d characters; sparc32 keeps 255'
                  % len(append))
     dopts = (',' + a.drive_opts) if a.drive_opts else ''
+    if sun4u:
+        disks = ['if=ide,index=0', 'if=ide,index=1', 'if=ide,index=2']
+        nic = 'sunhme'
+    else:
+        disks = ['if=scsi,bus=0,unit=0', 'if=scsi,bus=0,unit=1', 'if=scsi,bus=0,unit=2']
+        nic = 'lance'
     cmd = [a.qemu, '-M', a.machine, '-m', a.memory,
            '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
            '-kernel', os.path.join(a.guest, 'vmlinux'), '-append', append,
-           '-drive', 'file=%s,if=scsi,bus=0,unit=0,format=raw,snapshot=on'
-           % os.path.join(a.guest, 'root.img'),
-           '-drive', 'file=%s,if=scsi,bus=0,unit=1,format=raw,readonly=on%s' % (data, dopts),
-           '-drive', 'file=%s,if=scsi,bus=0,unit=2,format=raw' % scratch,
-           '-nic', 'user,model=lance,hostfwd=tcp:127.0.0.1:%d-:%d' % (fwd, GUEST_PORT),
+           '-drive', 'file=%s,%s,format=raw,snapshot=on'
+           % (os.path.join(a.guest, 'root.img'), disks[0]),
+           # an IDE disk cannot be read-only: the guest's writes would go to
+           # a temporary overlay, but it only reads this one
+           '-drive', 'file=%s,%s,format=raw,%s%s' % (data, disks[1],
+                                                     'snapshot=on' if sun4u else 'readonly=on',
+                                                     dopts),
+           '-drive', 'file=%s,%s,format=raw' % (scratch, disks[2]),
+           '-nic', 'user,model=%s,hostfwd=tcp:127.0.0.1:%d-:%d' % (nic, fwd, GUEST_PORT),
            ] + a.qemu_args
     print('run-guest: %s' % ' '.join(shlex.quote(c) for c in cmd), flush=True)
 
