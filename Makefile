@@ -16,12 +16,12 @@ MACHINE ?= SS-5
 QEMU_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help deps base tree series series-check series-bisect build stock guest \
+.PHONY: help deps base tree series series-check series-bisect build stock guest guest64 \
         fw run check checkpatch qtests bench sanitize clean distclean
 
 help:
-	@echo "make run          boot the demo guest on the patched qemu-system-sparc (MACHINE=SS-5|SS-20, QEMU_ARGS=...)"
-	@echo "make check        everything CI runs: checkpatch, series-check, qtests, demo guest on SS-5 and SS-20"
+	@echo "make run          boot the demo guest on the patched QEMU (MACHINE=SS-5|SS-20|sun4u, QEMU_ARGS=...)"
+	@echo "make check        everything CI runs: checkpatch, series-check, qtests, demo guest on SS-5, SS-20 and sun4u"
 	@echo "make bench        stock 10.2.2 vs the series, side by side (BENCH_ARGS=\"--aio native --cache none\")"
 	@echo "make tree         build/qemu: the base plus patches/, as a git repository to work in"
 	@echo "make series       export the commits of build/qemu back into patches/"
@@ -67,6 +67,9 @@ stock: deps
 guest: deps
 	scripts/guest.sh
 
+guest64: deps
+	scripts/guest.sh sparc64
+
 # The bench's ESP and Lance drivers for the guest CPU: code only, run from the PROM
 $(B)/%fw.bin: bench/fw/start.S bench/fw/fw.h bench/fw/%fw.c bench/fw/fw.ld Makefile | $(B)/.deps
 	$(CROSS)gcc -m32 -mcpu=v8 -mflat -mno-fpu -O2 -ffreestanding -fno-pic -fno-jump-tables \
@@ -77,9 +80,8 @@ $(B)/%fw.bin: bench/fw/start.S bench/fw/fw.h bench/fw/%fw.c bench/fw/fw.ld Makef
 
 fw: $(FW)
 
-run: build guest
-	scripts/run-guest.py --machine $(MACHINE) --qemu $(QEMU_BUILD)/qemu-system-sparc \
-	    -- $(QEMU_ARGS)
+run: build $(if $(filter sun4u,$(MACHINE)),guest64,guest)
+	scripts/run-guest.py --machine $(MACHINE) -- $(QEMU_ARGS)
 
 bench: build stock guest $(FW)
 	bench/bench.py --stock $(STOCK_BUILD)/qemu-system-sparc \
@@ -88,11 +90,11 @@ bench: build stock guest $(FW)
 checkpatch: tree
 	scripts/checkpatch.sh
 
-check: build guest $(FW)
+check: build guest guest64 $(FW)
 	scripts/check.sh
 
 clean:
-	rm -rf $(QEMU_BUILD) $(STOCK_BUILD) $(B)/guest $(B)/check
+	rm -rf $(QEMU_BUILD) $(STOCK_BUILD) $(B)/guest $(B)/guest64 $(B)/check
 
 distclean:
 	rm -rf $(B)

@@ -2,7 +2,7 @@
 # Everything CI runs (make check): checkpatch on every patch, series-check,
 # the sparc and sparc64 qtest suites, the i386 qtests of the devices the
 # series touches, a quick self-test of the benchmark's workload drivers, and
-# the demo guest on SS-5 and SS-20.
+# the demo guest on SS-5, SS-20 and sun4u.
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
 # No "set -e": a failing step is recorded and the next one still runs.
 set -uo pipefail
@@ -60,9 +60,11 @@ if [ "$selftest_rc" != 0 ] && ! grep -q '^FAIL ' "$RES.selftest"; then
 fi
 rm -f "$RES.selftest"
 
-for m in SS-5 SS-20; do
+for m in SS-5 SS-20 sun4u; do
     step "demo guest on $m"
-    if "$TOP/scripts/run-guest.py" --machine "$m" --quiet --qemu "$QB/qemu-system-sparc" \
+    q=$QB/qemu-system-sparc
+    [ "$m" = sun4u ] && q=$QB/qemu-system-sparc64
+    if "$TOP/scripts/run-guest.py" --machine "$m" --quiet --qemu "$q" \
             --log "$OUT/guest-$m.log" --json "$OUT/guest-$m.json"; then
         record PASS "guest/$m"
     else

@@ -9,7 +9,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 ARCH64=${1:-}
 if [ "$ARCH64" = sparc64 ]; then
     OUT=$TOP/build/guest64
-    DEFCONFIG=sparc64_defconfig
+    DEFCONFIG=tinyconfig
     FRAGMENT=$TOP/guest/kernel64.config
     INIT_CFLAGS=(-m64 -mcmodel=medlow)
 else
