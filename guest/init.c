@@ -80,6 +80,15 @@ static char cmdline[4096];
 
 /* ---- system calls ---------------------------------------------------- */
 
+/* the system call trap, and the branch on its carry (clear: success) */
+#ifdef __arch64__
+#define SYSCALL_TRAP "ta 0x6d"
+#define SYSCALL_BCC  "bcc,pt %%xcc,"
+#else
+#define SYSCALL_TRAP "ta 0x10"
+#define SYSCALL_BCC  "bcc"
+#endif
+
 static long syscall6(long n, long a, long b, long c, long d, long e, long f)
 {
     register long g1 __asm__("g1") = n;
@@ -90,25 +99,14 @@ static long syscall6(long n, long a, long b, long c, long d, long e, long f)
     register long o4 __asm__("o4") = e;
     register long o5 __asm__("o5") = f;
 
-#ifdef __arch64__
-    __asm__ volatile("ta 0x6d\n\t"
-                     "bcc,pt %%xcc, 1f\n\t"
+    __asm__ volatile(SYSCALL_TRAP "\n\t"
+                     SYSCALL_BCC " 1f\n\t"
                      " nop\n\t"
                      "sub %%g0, %%o0, %%o0\n"
                      "1:"
                      : "+r"(o0), "+r"(o1), "+r"(g1)
                      : "r"(o2), "r"(o3), "r"(o4), "r"(o5)
                      : "memory", "cc");
-#else
-    __asm__ volatile("ta 0x10\n\t"
-                     "bcc 1f\n\t"
-                     " nop\n\t"
-                     "sub %%g0, %%o0, %%o0\n"
-                     "1:"
-                     : "+r"(o0), "+r"(o1), "+r"(g1)
-                     : "r"(o2), "r"(o3), "r"(o4), "r"(o5)
-                     : "memory", "cc");
-#endif
     return o0;
 }
 
