@@ -26,6 +26,7 @@ sys.path.insert(0, HERE)
 
 import esp        # noqa: E402
 import ide        # noqa: E402
+import iopmem     # noqa: E402
 import lance      # noqa: E402
 from sun4m import DataError  # noqa: E402
 
@@ -35,6 +36,7 @@ IOV_MAX = 1024
 ESP_SIZES = [('64K', 64 << 10), ('1M', 1 << 20), ('max', esp.MAX_COUNT)]
 # stock QEMU returns wrong data for IDE commands above 8 MiB (bench/ide.py)
 IDE_SIZES = [('64K', 64 << 10), ('1M', 1 << 20), ('8M', 8 << 20)]
+P2P_SIZES = [('1M', 1 << 20), ('8M', 8 << 20)]
 
 
 def ceiling(image, seconds=1.0):
@@ -165,8 +167,8 @@ def main():
     ap.add_argument('--frames', type=int, default=16384)
     ap.add_argument('--guest-data-mib', type=int, default=64)
     ap.add_argument('--guest-tcp-mib', type=int, default=8)
-    ap.add_argument('--only', default='esp,esp-guest,esp-split,ide,lance,guest',
-                    help='comma-separated: esp, esp-guest, esp-split, ide, lance, guest')
+    ap.add_argument('--only', default='esp,esp-guest,esp-split,ide,p2p,lance,guest',
+                    help='comma-separated: esp, esp-guest, esp-split, ide, p2p, lance, guest')
     ap.add_argument('--out', default=os.path.join(TOP, 'build/bench'))
     ap.add_argument('--image-dir',
                     help='where the disk images live (default: /dev/shm with cache=writeback, '
@@ -221,8 +223,25 @@ def run_all(a, image_dir):
                 for k, val in guest_run(q, a, image_dir).items():
                     samples.setdefault(k, {'unit': 'MB/s'}).setdefault(v, []).append(val)
                     print('  %-20s %-8s %10.1f MB/s' % (k, v, val), flush=True)
+    p2p, sync = {}, None
+    if 'p2p' in a.only:
+        # the series only (stock has no iopmem): disk <-> iopmem against
+        # disk <-> RAM behind the IOMMU, alternating, on one binary
+        for rep in range(a.reps):
+            targets = ('ram', 'iopmem') if rep % 2 == 0 else ('iopmem', 'ram')
+            for op in ('read', 'write'):
+                for label, size in P2P_SIZES:
+                    for target in targets:
+                        val = ide.run(a.patched + '64', image, op, size,
+                                      a.esp_total_mib * MiB // 4, a.drive_opts,
+                                      target=target)['MBps']
+                        p2p.setdefault('ide-%s-%s' % (op, label), {}).setdefault(
+                            target, []).append(val)
+                        print('  ide-%s-%-6s %-8s %10.1f MB/s' % (op, label, target, val),
+                              flush=True)
+        sync = iopmem.run(a.patched + '64')
     ceil = ceiling(image)
-    report(a, samples, ceil)
+    report(a, samples, ceil, p2p, sync)
 
 
 def spread(xs):
@@ -230,7 +249,7 @@ def spread(xs):
     return (max(xs) - min(xs)) / m if m else 0.0
 
 
-def report(a, samples, ceil):
+def report(a, samples, ceil, p2p=None, sync=None):
     rows = []
     for name, s in samples.items():
         st, pa = statistics.median(s['stock']), statistics.median(s['patched'])
@@ -283,6 +302,27 @@ def report(a, samples, ceil):
         lines.append('| %s | %.0f | %s | %s |' % (
             label, host, '%.0f' % r['patched'] if r else '-',
             '%.2f' % (r['patched'] / host) if r else '-'))
+    if p2p:
+        lines += ['', 'Peer-to-peer, the series only: the cmd646 moving data between the '
+                  'disk and an iopmem BAR on the other PCI bus segment, against the same '
+                  'commands into guest RAM behind the IOMMU (MB/s, medians):', '',
+                  '| workload | RAM | iopmem | iopmem / RAM | spread RAM | spread iopmem |',
+                  '|---|---:|---:|---:|---:|---:|']
+        for name, s in p2p.items():
+            ram, pm = statistics.median(s['ram']), statistics.median(s['iopmem'])
+            lines.append('| %s | %.1f | %.1f | %.2f | %.0f%% | %.0f%% |' % (
+                name, ram, pm, pm / ram, 100 * spread(s['ram']), 100 * spread(s['iopmem'])))
+    if sync:
+        lines += ['', 'iopmem durability request of %d MiB on disk: %.0f ms, during which '
+                  '%d status reads took %.0f us median, %.0f us at most (idle: %.0f us '
+                  'median, %.0f us at most).' % (256, sync['sync_ms'], sync['reads_during'],
+                                                 sync['during_median_us'],
+                                                 sync['during_max_us'],
+                                                 sync['idle_median_us'],
+                                                 sync['idle_max_us'])]
+    doc['p2p'], doc['iopmem_sync'] = p2p, sync
+    with open(os.path.join(a.out, 'results.json'), 'w') as f:
+        json.dump(doc, f, indent=1)
     lines += ['',
               'ratio = patched / stock (1.00 = same speed); spread = (max - min) / median.']
     text = '\n'.join(lines) + '\n'

@@ -14,6 +14,12 @@ UltraSPARC-IIi IOMMU (Linux's psycho_common.c) and SFF-8038i bus master
 IDE; nothing here is taken from the code under test. There is no shared
 memory backend on sun4u, so buffers go through the qtest socket, outside
 the timed part.
+
+With target='iopmem' the buffer is instead an iopmem device's BAR on bus 2
+(behind the other simba), at a bus address in that bridge's window: the
+PRDs point there, the sabre hands the DMA to the peer before its IOMMU,
+and the disk's data move between the disk and the device's memory
+backend (a shared file in /dev/shm): peer-to-peer DMA.
 """
 
 import base64
@@ -33,6 +39,9 @@ TSB_SIZE = 3                    # 8K TTEs for 64 MiB of DVMA
 TTE_V, TTE_CACHE, TTE_W = 1 << 63, 0x10, 0x2
 
 SIMBA_A, CMD646 = (1 << 3) | 1, 3 << 3      # devfn 1.1 on bus 0, 3.0 on bus 1
+SIMBA_B, IOPMEM = 1 << 3, 2 << 3            # devfn 1.0 on bus 0, 2.0 on bus 2
+PCI_MEM = SABRE + 0x100000000
+P2P_BAR, P2P_SIZE = 0x20000000, 64 << 20
 IDE_IO, IDE_CTL, IDE_BM = 0x1000, 0x1010, 0x1020
 ATA_READ_DMA_EXT, ATA_WRITE_DMA_EXT = 0x25, 0x35
 BM_START, BM_TO_MEM = 0x01, 0x08
@@ -49,15 +58,25 @@ MAX_BYTES = 65536 * 512         # LBA48's largest command: 512 PRDs of 64 KiB
 class IDE:
     """One qemu-system-sparc64 -M sun4u under qtest, with a disk on the cmd646."""
 
-    def __init__(self, qemu, image, drive_opts='', max_bytes=MAX_BYTES, seed=1):
+    def __init__(self, qemu, image, drive_opts='', max_bytes=MAX_BYTES, seed=1,
+                 target='ram'):
         qemu_python()
         from qemu.machine.qtest import QEMUQtestMachine
         opts = ',' + drive_opts if drive_opts else ''
-        self.vm = QEMUQtestMachine(
-            qemu, args=['-M', 'sun4u', '-m', '512', '-nodefaults', '-display', 'none',
-                        '-qtest-log', '/dev/null',
-                        '-drive', 'file=%s,if=ide,index=0,format=raw%s' % (image, opts)],
-            name='ide-%d' % os.getpid(), base_temp_dir='/tmp')
+        args = ['-M', 'sun4u', '-m', '512', '-nodefaults', '-display', 'none',
+                '-qtest-log', '/dev/null',
+                '-drive', 'file=%s,if=ide,index=0,format=raw%s' % (image, opts)]
+        self.target = target
+        self.mem = None
+        if target == 'iopmem':
+            assert max_bytes <= P2P_SIZE
+            shm = '/dev/shm' if os.access('/dev/shm', os.W_OK) else '/tmp'
+            self.mem = os.path.join(shm, 'dma-rw-iopmem-%d' % os.getpid())
+            args += ['-object', 'memory-backend-file,id=pm,mem-path=%s,size=%d,share=on'
+                     % (self.mem, P2P_SIZE),
+                     '-device', 'iopmem,memdev=pm,bus=pciB,addr=2.0']
+        self.vm = QEMUQtestMachine(qemu, args=args, name='ide-%d' % os.getpid(),
+                                   base_temp_dir='/tmp')
         self.vm.launch()
         npages = -(-max_bytes // PAGE)
         frames = list(range((64 << 20) // PAGE, (512 << 20) // PAGE, 2))
@@ -66,6 +85,8 @@ class IDE:
 
     def close(self):
         self.vm.shutdown()
+        if self.mem:
+            os.unlink(self.mem)
 
     def batch(self, cmds):
         q = self.vm._qtest  # pylint: disable=protected-access
@@ -93,6 +114,14 @@ class IDE:
                     cfg(0, SIMBA_A, 0x04, 2, 0x7),
                     cfg(1, CMD646, 0x10, 4, IDE_IO), cfg(1, CMD646, 0x14, 4, IDE_CTL),
                     cfg(1, CMD646, 0x20, 4, IDE_BM), cfg(1, CMD646, 0x04, 2, 0x5)])
+        if self.target == 'iopmem':
+            # bus 2 behind simba B, its prefetchable window on the BAR
+            self.batch([cfg(0, SIMBA_B, 0x19, 1, 2), cfg(0, SIMBA_B, 0x1a, 1, 2),
+                        cfg(0, SIMBA_B, 0x24, 2, P2P_BAR >> 16),
+                        cfg(0, SIMBA_B, 0x26, 2, (P2P_BAR + P2P_SIZE - 1) >> 16),
+                        cfg(0, SIMBA_B, 0x04, 2, 0x2),
+                        cfg(2, IOPMEM, 0x18, 4, P2P_BAR), cfg(2, IOPMEM, 0x1c, 4, 0),
+                        cfg(2, IOPMEM, 0x04, 2, 0x2)])
         tsb = bytearray((1024 << TSB_SIZE) * 8)
         for i, pa in enumerate(self.pages):
             struct.pack_into('>Q', tsb, 8 * i, TTE_V | TTE_CACHE | TTE_W | pa)
@@ -102,6 +131,11 @@ class IDE:
 
     def buffer(self, nbytes, data=None):
         """Write @data into the buffer's pages, or read @nbytes of them"""
+        if self.target == 'iopmem':
+            if data is None:
+                return self.memread(PCI_MEM + P2P_BAR, nbytes)
+            self.memwrite(PCI_MEM + P2P_BAR, data)
+            return b''
         out = bytearray()
         for i in range(0, nbytes, PAGE):
             pa = self.pages[1 + i // PAGE]
@@ -117,7 +151,8 @@ class IDE:
         for off in range(0, nbytes, 65536):
             n = min(65536, nbytes - off)
             last = 0x80000000 if off + n == nbytes else 0
-            prd += struct.pack('<II', BUF + off, (n & 0xffff) | last)
+            base = P2P_BAR if self.target == 'iopmem' else BUF
+            prd += struct.pack('<II', base + off, (n & 0xffff) | last)
         self.memwrite(self.pages[0], bytes(prd))
         nsect = nbytes // 512
         to_mem = BM_TO_MEM if op == 'read' else 0
@@ -145,13 +180,14 @@ class IDE:
         return t, st
 
 
-def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False):
-    """Move at least @total bytes in @size commands; return the measurement.
+def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, target='ram'):
+    """Move at least @total bytes in @size commands between the disk and
+    @target ('ram' behind the IOMMU, or 'iopmem'); return the measurement.
     @corrupt (self-test) alters the last command's data: the run must raise
     DataError."""
     assert op in ('read', 'write') and size % 512 == 0 and 0 < size <= MAX_BYTES
     img_size = os.path.getsize(image)
-    m = IDE(qemu, image, drive_opts, size, seed)
+    m = IDE(qemu, image, drive_opts, size, seed, target)
     rnd = random.Random(seed)
     fd = os.open(image, os.O_RDONLY)
     try:
@@ -198,13 +234,14 @@ def main():
     ap.add_argument('--op', default='read', choices=['read', 'write'])
     ap.add_argument('--size', type=int, default=1 << 20)
     ap.add_argument('--total', type=int, default=64 << 20)
+    ap.add_argument('--target', default='ram', choices=['ram', 'iopmem'])
     a = ap.parse_args()
     shm = '/dev/shm' if os.access('/dev/shm', os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix='dma-rw-ide.', dir=shm) as d:
         image = os.path.join(d, 'disk.img')
         esp.make_image(image, 128 << 20)
         try:
-            r = run(a.qemu, image, a.op, a.size, a.total)
+            r = run(a.qemu, image, a.op, a.size, a.total, target=a.target)
         except DataError as e:
             sys.exit('ide: %s' % e)
     print('%s %d bytes x %d: %.1f MB/s' % (a.op, a.size, r['commands'], r['MBps']))

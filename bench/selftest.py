@@ -3,7 +3,8 @@
 
 Runs every ESP and Lance workload briefly on one binary (with both kinds of
 driver: over qtest, and build/espfw.bin or build/lancefw.bin on the guest
-CPU), and the sun4u IDE workload on the qemu-system-sparc64 beside it, and
+CPU), and the sun4u IDE workload (into RAM and into an iopmem BAR) on the
+qemu-system-sparc64 beside it, and
 proves that the data checks bite: each driver, handed a corrupted byte,
 must refuse to report a figure. Usage: selftest.py QEMU_BINARY
 """
@@ -84,6 +85,12 @@ def main():
                       lambda op=op, size=size: ide.run(qemu64, img, op, size, size))
             check('ide-%s-detects-corruption' % op,
                   lambda op=op: ide.run(qemu64, img, op, 64 << 10, 64 << 10, corrupt=True),
+                  True)
+            check('ide-p2p-%s' % op,
+                  lambda op=op: ide.run(qemu64, img, op, 1 << 20, 1 << 20, target='iopmem'))
+            check('ide-p2p-%s-detects-corruption' % op,
+                  lambda op=op: ide.run(qemu64, img, op, 64 << 10, 64 << 10, corrupt=True,
+                                        target='iopmem'),
                   True)
     sys.exit(1 if failed else 0)
 

@@ -48,7 +48,7 @@ step "qtests: i386, the devices this series touches"
 i386=(am53c974-test ide-test ahci-test qos-test:pcnet
       fuzz-lsi53c895a-test fuzz-megasas-test fuzz-virtio-scsi-test fuzz-e1000e-test)
 # and the series' own
-i386+=(dma-rw-test pcnet-dma-test)
+i386+=(dma-rw-test pcnet-dma-test iopmem-test)
 qtests i386 "${i386[@]}"
 
 step "bench workload drivers (quick self-test)"

@@ -14,7 +14,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 
 A=$BDIR/asan
 B=$A/build
-tests=${*:-"sun4m-dma-test dma-rw-test am53c974-test pcnet-dma-test"}
+tests=${*:-"sun4m-dma-test dma-rw-test am53c974-test pcnet-dma-test iopmem-test"}
 
 [ -d "$QEMU_TREE/.git" ] ||
     { echo "sanitize: no build/qemu; run 'make tree' first" >&2; exit 1; }

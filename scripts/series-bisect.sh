@@ -6,7 +6,8 @@
 # Checks out each commit of build/qemu from FIRST (a revision; default: the
 # first commit after the base) to master, builds the sparc, sparc64 and i386
 # system emulators incrementally and runs am53c974-test, ide-test and, where
-# they exist, dma-rw-test, sun4m-dma-test, pcnet-dma-test and sun4u-dma-test.
+# they exist, dma-rw-test, sun4m-dma-test, pcnet-dma-test, sun4u-dma-test and
+# iopmem-test.
 # About a minute per commit on 2 cores, warm.
 # build/qemu must have no uncommitted changes; master is checked out again
 # at the end, whatever happens.
@@ -31,7 +32,7 @@ for c in $first $(git -C "$TREE" rev-list --reverse "$first"..master); do
     git -C "$TREE" checkout -q "$c"
     echo "== $(git -C "$TREE" log -1 --format='%h %s')"
     tests="tests/qtest/am53c974-test tests/qtest/ide-test"
-    for t in dma-rw-test sun4m-dma-test pcnet-dma-test sun4u-dma-test; do
+    for t in dma-rw-test sun4m-dma-test pcnet-dma-test sun4u-dma-test iopmem-test; do
         [ -f "$TREE/tests/qtest/$t.c" ] && tests="$tests tests/qtest/$t"
     done
     log="$B/bisect-build-$(git -C "$TREE" log -1 --format=%h).log"
