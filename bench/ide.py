@@ -19,7 +19,9 @@ With target='iopmem' the buffer is instead an iopmem device's BAR on bus 2
 (behind the other simba), at a bus address in that bridge's window: the
 PRDs point there, the sabre hands the DMA to the peer before its IOMMU,
 and the disk's data move between the disk and the device's memory
-backend (a shared file in /dev/shm): peer-to-peer DMA.
+backend, a shared file in /dev/shm: peer-to-peer DMA. 'iopmem-ram' backs
+the BAR with anonymous memory instead, as guest RAM is (with transparent
+huge pages, which this host's tmpfs does not give the shared file).
 """
 
 import base64
@@ -69,12 +71,15 @@ class IDE:
         self.target = target
         self.mem = None
         if target == 'iopmem':
-            assert max_bytes <= P2P_SIZE
             shm = '/dev/shm' if os.access('/dev/shm', os.W_OK) else '/tmp'
             self.mem = os.path.join(shm, 'dma-rw-iopmem-%d' % os.getpid())
             args += ['-object', 'memory-backend-file,id=pm,mem-path=%s,size=%d,share=on'
-                     % (self.mem, P2P_SIZE),
-                     '-device', 'iopmem,memdev=pm,bus=pciB,addr=2.0']
+                     % (self.mem, P2P_SIZE)]
+        elif target == 'iopmem-ram':
+            args += ['-object', 'memory-backend-ram,id=pm,size=%d' % P2P_SIZE]
+        if target != 'ram':
+            assert max_bytes <= P2P_SIZE
+            args += ['-device', 'iopmem,memdev=pm,bus=pciB,addr=2.0']
         self.vm = QEMUQtestMachine(qemu, args=args, name='ide-%d' % os.getpid(),
                                    base_temp_dir='/tmp')
         self.vm.launch()
@@ -114,7 +119,7 @@ class IDE:
                     cfg(0, SIMBA_A, 0x04, 2, 0x7),
                     cfg(1, CMD646, 0x10, 4, IDE_IO), cfg(1, CMD646, 0x14, 4, IDE_CTL),
                     cfg(1, CMD646, 0x20, 4, IDE_BM), cfg(1, CMD646, 0x04, 2, 0x5)])
-        if self.target == 'iopmem':
+        if self.target != 'ram':
             # bus 2 behind simba B, its prefetchable window on the BAR
             self.batch([cfg(0, SIMBA_B, 0x19, 1, 2), cfg(0, SIMBA_B, 0x1a, 1, 2),
                         cfg(0, SIMBA_B, 0x24, 2, P2P_BAR >> 16),
@@ -131,7 +136,7 @@ class IDE:
 
     def buffer(self, nbytes, data=None):
         """Write @data into the buffer's pages, or read @nbytes of them"""
-        if self.target == 'iopmem':
+        if self.target != 'ram':
             if data is None:
                 return self.memread(PCI_MEM + P2P_BAR, nbytes)
             self.memwrite(PCI_MEM + P2P_BAR, data)
@@ -151,7 +156,7 @@ class IDE:
         for off in range(0, nbytes, 65536):
             n = min(65536, nbytes - off)
             last = 0x80000000 if off + n == nbytes else 0
-            base = P2P_BAR if self.target == 'iopmem' else BUF
+            base = P2P_BAR if self.target != 'ram' else BUF
             prd += struct.pack('<II', base + off, (n & 0xffff) | last)
         self.memwrite(self.pages[0], bytes(prd))
         nsect = nbytes // 512
@@ -182,7 +187,8 @@ class IDE:
 
 def run(qemu, image, op, size, total, drive_opts='', seed=1, corrupt=False, target='ram'):
     """Move at least @total bytes in @size commands between the disk and
-    @target ('ram' behind the IOMMU, or 'iopmem'); return the measurement.
+    @target ('ram' behind the IOMMU, 'iopmem' or 'iopmem-ram'); return the
+    measurement.
     @corrupt (self-test) alters the last command's data: the run must raise
     DataError."""
     assert op in ('read', 'write') and size % 512 == 0 and 0 < size <= MAX_BYTES
@@ -234,7 +240,7 @@ def main():
     ap.add_argument('--op', default='read', choices=['read', 'write'])
     ap.add_argument('--size', type=int, default=1 << 20)
     ap.add_argument('--total', type=int, default=64 << 20)
-    ap.add_argument('--target', default='ram', choices=['ram', 'iopmem'])
+    ap.add_argument('--target', default='ram', choices=['ram', 'iopmem', 'iopmem-ram'])
     a = ap.parse_args()
     shm = '/dev/shm' if os.access('/dev/shm', os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix='dma-rw-ide.', dir=shm) as d:
