@@ -26,7 +26,15 @@ and the IOMMU by bench/lance.py over a UDP socket netdev (the frames are
 checked there): the device's own cost per frame, which the socket and the
 harness hide in its frames/s.
 
-Usage: instr.py [--stock Q] [--patched Q] [--commands N] [--linux | --lance [--frames N]]
+With --ide it counts, per MiB, what runs in the cmd646's bus master
+command register writes (where a DMA command starts: PRD table, mapping,
+submission) and in the thread pool's completion bottom half (where each
+round of I/O ends: unmapping, the next round, the command's completion),
+for 1 MiB READ DMA EXT and WRITE DMA EXT commands on sun4u (bench/ide.py's
+driver, on the qemu-system-sparc64 beside each binary), data checked.
+
+Usage: instr.py [--stock Q] [--patched Q] [--commands N]
+                [--linux | --ide | --lance [--frames N]]
 """
 
 import argparse
@@ -41,6 +49,7 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import esp                                            # noqa: E402
+import ide                                            # noqa: E402
 import lance                                          # noqa: E402
 from sun4m import DVMA_BASE, IOMMU, PAGE, DataError, ESPDriver, Sun4m  # noqa: E402
 
@@ -205,6 +214,48 @@ def main_lance(a):
     print('ratio = stock / patched (above 1: the series does less work per frame)')
 
 
+IDE_BYTES = 1 << 20
+
+
+def run_ide(qemu64, image, op, commands, out):
+    """1 MiB IDE DMA commands with @qemu64 under callgrind; counts into @out."""
+    wrapper = callgrind(qemu64, out, ('bmdma_cmd_writeb', 'thread_pool_completion_bh'))
+    m = ide.IDE(wrapper, image, '', IDE_BYTES)
+    try:
+        fd = os.open(image, os.O_RDONLY)
+        for c in range(commands):
+            data = os.urandom(IDE_BYTES) if op == 'write' else bytes(IDE_BYTES)
+            m.buffer(IDE_BYTES, data)
+            _, st = m.command(op, c * IDE_BYTES // 512, IDE_BYTES)
+            if st & (ide.BM_ERR | ide.BM_INTR) != ide.BM_INTR:
+                raise DataError('IDE %s %d: bus master status 0x%x' % (op, c, st))
+            want = data if op == 'write' else m.buffer(IDE_BYTES)
+            if os.pread(fd, IDE_BYTES, c * IDE_BYTES) != want:
+                raise DataError('IDE %s %d: the data differ' % (op, c))
+        os.close(fd)
+    finally:
+        m.close()
+
+
+def main_ide(a):
+    print('%d IDE DMA commands of 1 MiB each way on sun4u (the cmd646 behind the '
+          'sabre IOMMU)' % a.commands)
+    print('instructions per MiB in bmdma_cmd_writeb() and thread_pool_completion_bh():')
+    print('  %-6s %10s %10s %7s' % ('', 'stock', 'patched', 'ratio'))
+    with tempfile.TemporaryDirectory(prefix='dma-rw-instr.') as d:
+        image = os.path.join(d, 'disk.img')
+        esp.make_image(image, a.commands * IDE_BYTES)
+        for op in ('read', 'write'):
+            per = {}
+            for name, q in (('stock', a.stock), ('patched', a.patched)):
+                out = os.path.join(d, '%s-%s.callgrind' % (name, op))
+                run_ide(q + '64', image, op, a.commands, out)
+                per[name] = functions(out)[0] / a.commands
+            print('  %-6s %10.0f %10.0f %7.2f' % (op, per['stock'], per['patched'],
+                                                  per['patched'] / per['stock']))
+    print('ratio = patched / stock')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -217,7 +268,12 @@ def main():
     ap.add_argument('--frames', type=int, default=2048)
     ap.add_argument('--linux', action='store_true',
                     help='replay the ESP and IOMMU accesses of Linux\'s 1 MiB O_DIRECT reads')
+    ap.add_argument('--ide', action='store_true',
+                    help='count per MiB of sun4u IDE DMA instead')
     a = ap.parse_args()
+    if a.ide:
+        main_ide(a)
+        return
     if a.lance:
         main_lance(a)
         return
