@@ -33,8 +33,11 @@ round of I/O ends: unmapping, the next round, the command's completion),
 for 1 MiB READ DMA EXT and WRITE DMA EXT commands on sun4u (bench/ide.py's
 driver, on the qemu-system-sparc64 beside each binary), data checked.
 
+With --ide --p2p it compares, on the series, the same commands into guest
+RAM and into an iopmem BAR on the other PCI segment (peer to peer).
+
 Usage: instr.py [--stock Q] [--patched Q] [--commands N]
-                [--linux | --ide | --lance [--frames N]]
+                [--linux | --ide [--p2p] | --lance [--frames N]]
 """
 
 import argparse
@@ -217,10 +220,11 @@ def main_lance(a):
 IDE_BYTES = 1 << 20
 
 
-def run_ide(qemu64, image, op, commands, out):
-    """1 MiB IDE DMA commands with @qemu64 under callgrind; counts into @out."""
+def run_ide(qemu64, image, op, commands, out, target='ram'):
+    """1 MiB IDE DMA commands with @qemu64 under callgrind, between the disk
+    and @target (see bench/ide.py); counts into @out."""
     wrapper = callgrind(qemu64, out, ('bmdma_cmd_writeb', 'thread_pool_completion_bh'))
-    m = ide.IDE(wrapper, image, '', IDE_BYTES)
+    m = ide.IDE(wrapper, image, '', IDE_BYTES, target=target)
     try:
         fd = os.open(image, os.O_RDONLY)
         for c in range(commands):
@@ -238,22 +242,28 @@ def run_ide(qemu64, image, op, commands, out):
 
 
 def main_ide(a):
-    print('%d IDE DMA commands of 1 MiB each way on sun4u (the cmd646 behind the '
-          'sabre IOMMU)' % a.commands)
+    if a.p2p:
+        runs = (('RAM', a.patched, 'ram'), ('iopmem', a.patched, 'iopmem'))
+        print('%d IDE DMA commands of 1 MiB each way on sun4u, the series only: into '
+              'guest RAM behind the IOMMU and into an iopmem BAR (peer to peer)'
+              % a.commands)
+    else:
+        runs = (('stock', a.stock, 'ram'), ('patched', a.patched, 'ram'))
+        print('%d IDE DMA commands of 1 MiB each way on sun4u (the cmd646 behind the '
+              'sabre IOMMU)' % a.commands)
     print('instructions per MiB in bmdma_cmd_writeb() and thread_pool_completion_bh():')
-    print('  %-6s %10s %10s %7s' % ('', 'stock', 'patched', 'ratio'))
+    print('  %-6s %10s %10s %7s' % ('', runs[0][0], runs[1][0], 'ratio'))
     with tempfile.TemporaryDirectory(prefix='dma-rw-instr.') as d:
         image = os.path.join(d, 'disk.img')
         esp.make_image(image, a.commands * IDE_BYTES)
         for op in ('read', 'write'):
-            per = {}
-            for name, q in (('stock', a.stock), ('patched', a.patched)):
+            per = []
+            for name, q, target in runs:
                 out = os.path.join(d, '%s-%s.callgrind' % (name, op))
-                run_ide(q + '64', image, op, a.commands, out)
-                per[name] = functions(out)[0] / a.commands
-            print('  %-6s %10.0f %10.0f %7.2f' % (op, per['stock'], per['patched'],
-                                                  per['patched'] / per['stock']))
-    print('ratio = patched / stock')
+                run_ide(q + '64', image, op, a.commands, out, target)
+                per.append(functions(out)[0] / a.commands)
+            print('  %-6s %10.0f %10.0f %7.2f' % (op, per[0], per[1], per[1] / per[0]))
+    print('ratio = %s / %s' % (runs[1][0], runs[0][0]))
 
 
 def main():
@@ -270,6 +280,8 @@ def main():
                     help='replay the ESP and IOMMU accesses of Linux\'s 1 MiB O_DIRECT reads')
     ap.add_argument('--ide', action='store_true',
                     help='count per MiB of sun4u IDE DMA instead')
+    ap.add_argument('--p2p', action='store_true',
+                    help='with --ide: the series into RAM against into iopmem')
     a = ap.parse_args()
     if a.ide:
         main_ide(a)
