@@ -57,41 +57,42 @@ BUF = DVMA + PAGE
 MAX_BYTES = 65536 * 512         # LBA48's largest command: 512 PRDs of 64 KiB
 
 
-class IDE:
-    """One qemu-system-sparc64 -M sun4u under qtest, with a disk on the cmd646."""
+def pci_cfg(bus, devfn, reg, size, v):
+    """The qtest command writing @size bytes of @v to a configuration register"""
+    cmd = {1: 'writeb', 2: 'writew', 4: 'writel'}[size]
+    v = int.from_bytes(v.to_bytes(size, 'little'), 'big')   # PCI is little-endian
+    return '%s 0x%x 0x%x' % (cmd, PCI_CFG + (bus << 16 | devfn << 8 | reg), v)
 
-    def __init__(self, qemu, image, drive_opts='', max_bytes=MAX_BYTES, seed=1,
-                 target='ram'):
+
+def iopmem_setup(mem_bar, mem_size, regs_bar=None):
+    """The qtest commands that number bus 2 behind simba B and place iopmem's
+    BAR2 (and BAR0 at @regs_bar) in the bridge's windows"""
+    cmds = [pci_cfg(0, SIMBA_B, 0x19, 1, 2), pci_cfg(0, SIMBA_B, 0x1a, 1, 2),
+            pci_cfg(0, SIMBA_B, 0x24, 2, mem_bar >> 16),
+            pci_cfg(0, SIMBA_B, 0x26, 2, (mem_bar + mem_size - 1) >> 16),
+            pci_cfg(0, SIMBA_B, 0x04, 2, 0x2),
+            pci_cfg(2, IOPMEM, 0x18, 4, mem_bar), pci_cfg(2, IOPMEM, 0x1c, 4, 0)]
+    if regs_bar is not None:
+        cmds += [pci_cfg(0, SIMBA_B, 0x20, 2, regs_bar >> 16),
+                 pci_cfg(0, SIMBA_B, 0x22, 2, regs_bar >> 16),
+                 pci_cfg(2, IOPMEM, 0x10, 4, regs_bar)]
+    return cmds + [pci_cfg(2, IOPMEM, 0x04, 2, 0x2)]
+
+
+class Sun4u:
+    """qemu-system-sparc64 -M sun4u under qtest, with the options @args."""
+
+    def __init__(self, qemu, args, name):
         qemu_python()
         from qemu.machine.qtest import QEMUQtestMachine
-        opts = ',' + drive_opts if drive_opts else ''
-        args = ['-M', 'sun4u', '-m', '512', '-nodefaults', '-display', 'none',
-                '-qtest-log', '/dev/null',
-                '-drive', 'file=%s,if=ide,index=0,format=raw%s' % (image, opts)]
-        self.target = target
-        self.mem = None
-        if target == 'iopmem':
-            shm = '/dev/shm' if os.access('/dev/shm', os.W_OK) else '/tmp'
-            self.mem = os.path.join(shm, 'dma-rw-iopmem-%d' % os.getpid())
-            args += ['-object', 'memory-backend-file,id=pm,mem-path=%s,size=%d,share=on'
-                     % (self.mem, P2P_SIZE)]
-        elif target == 'iopmem-ram':
-            args += ['-object', 'memory-backend-ram,id=pm,size=%d' % P2P_SIZE]
-        if target != 'ram':
-            assert max_bytes <= P2P_SIZE
-            args += ['-device', 'iopmem,memdev=pm,bus=pciB,addr=2.0']
-        self.vm = QEMUQtestMachine(qemu, args=args, name='ide-%d' % os.getpid(),
-                                   base_temp_dir='/tmp')
+        self.vm = QEMUQtestMachine(
+            qemu, args=['-M', 'sun4u', '-nodefaults', '-display', 'none',
+                        '-qtest-log', '/dev/null'] + args,
+            name='%s-%d' % (name, os.getpid()), base_temp_dir='/tmp')
         self.vm.launch()
-        npages = -(-max_bytes // PAGE)
-        frames = list(range((64 << 20) // PAGE, (512 << 20) // PAGE, 2))
-        self.pages = [f * PAGE for f in random.Random(seed).sample(frames, npages + 1)]
-        self.setup()
 
     def close(self):
         self.vm.shutdown()
-        if self.mem:
-            os.unlink(self.mem)
 
     def batch(self, cmds):
         q = self.vm._qtest  # pylint: disable=protected-access
@@ -109,24 +110,47 @@ class IDE:
     def memread(self, addr, n):
         return base64.b64decode(self.batch(['b64read 0x%x 0x%x' % (addr, n)])[0].split()[1])
 
+
+class IDE(Sun4u):
+    """A sun4u with a disk on the cmd646."""
+
+    def __init__(self, qemu, image, drive_opts='', max_bytes=MAX_BYTES, seed=1,
+                 target='ram'):
+        opts = ',' + drive_opts if drive_opts else ''
+        args = ['-m', '512',
+                '-drive', 'file=%s,if=ide,index=0,format=raw%s' % (image, opts)]
+        self.target = target
+        self.mem = None
+        if target == 'iopmem':
+            shm = '/dev/shm' if os.access('/dev/shm', os.W_OK) else '/tmp'
+            self.mem = os.path.join(shm, 'dma-rw-iopmem-%d' % os.getpid())
+            args += ['-object', 'memory-backend-file,id=pm,mem-path=%s,size=%d,share=on'
+                     % (self.mem, P2P_SIZE)]
+        elif target == 'iopmem-ram':
+            args += ['-object', 'memory-backend-ram,id=pm,size=%d' % P2P_SIZE]
+        if target != 'ram':
+            assert max_bytes <= P2P_SIZE
+            args += ['-device', 'iopmem,memdev=pm,bus=pciB,addr=2.0']
+        super().__init__(qemu, args, 'ide')
+        npages = -(-max_bytes // PAGE)
+        frames = list(range((64 << 20) // PAGE, (512 << 20) // PAGE, 2))
+        self.pages = [f * PAGE for f in random.Random(seed).sample(frames, npages + 1)]
+        self.setup()
+
+    def close(self):
+        super().close()
+        if self.mem:
+            os.unlink(self.mem)
+
     def setup(self):
-        def cfg(bus, devfn, reg, size, v):
-            cmd = {1: 'writeb', 2: 'writew', 4: 'writel'}[size]
-            v = int.from_bytes(v.to_bytes(size, 'little'), 'big')   # PCI is little-endian
-            return '%s 0x%x 0x%x' % (cmd, PCI_CFG + (bus << 16 | devfn << 8 | reg), v)
+        cfg = pci_cfg
         self.batch([cfg(0, SIMBA_A, 0x19, 1, 1), cfg(0, SIMBA_A, 0x1a, 1, 1),
                     cfg(0, SIMBA_A, 0x1c, 1, IDE_IO >> 8), cfg(0, SIMBA_A, 0x1d, 1, IDE_IO >> 8),
                     cfg(0, SIMBA_A, 0x04, 2, 0x7),
                     cfg(1, CMD646, 0x10, 4, IDE_IO), cfg(1, CMD646, 0x14, 4, IDE_CTL),
                     cfg(1, CMD646, 0x20, 4, IDE_BM), cfg(1, CMD646, 0x04, 2, 0x5)])
         if self.target != 'ram':
-            # bus 2 behind simba B, its prefetchable window on the BAR
-            self.batch([cfg(0, SIMBA_B, 0x19, 1, 2), cfg(0, SIMBA_B, 0x1a, 1, 2),
-                        cfg(0, SIMBA_B, 0x24, 2, P2P_BAR >> 16),
-                        cfg(0, SIMBA_B, 0x26, 2, (P2P_BAR + P2P_SIZE - 1) >> 16),
-                        cfg(0, SIMBA_B, 0x04, 2, 0x2),
-                        cfg(2, IOPMEM, 0x18, 4, P2P_BAR), cfg(2, IOPMEM, 0x1c, 4, 0),
-                        cfg(2, IOPMEM, 0x04, 2, 0x2)])
+            self.batch(iopmem_setup(P2P_BAR, P2P_SIZE))
         tsb = bytearray((1024 << TSB_SIZE) * 8)
         for i, pa in enumerate(self.pages):
             struct.pack_into('>Q', tsb, 8 * i, TTE_V | TTE_CACHE | TTE_W | pa)

@@ -17,12 +17,8 @@ import os
 import statistics
 import time
 
-from sun4m import qemu_python
+from ide import PCI_MEM, Sun4u, iopmem_setup
 
-SABRE = 0x1fe00000000
-PCI_CFG = SABRE + 0x1000000
-PCI_MEM = SABRE + 0x100000000
-SIMBA_B, IOPMEM = 1 << 3, 2 << 3            # devfn 1.0 on bus 0, 2.0 on bus 2
 REGS_BAR, MEM_BAR = 0x30000000, 0x40000000
 REG_ID, REG_STATUS, REG_CMD = 0x0, 0x4, 0xc
 ID_VALUE, BUSY, DONE, SYNC = 0x6d706f69, 1, 2, 1
@@ -32,49 +28,20 @@ def swap32(v):
     return int.from_bytes(v.to_bytes(4, 'little'), 'big')
 
 
-class Machine:
+class Machine(Sun4u):
+    """A sun4u with iopmem on bus 2, backed by the shared file @path."""
+
     def __init__(self, qemu, path, size):
-        qemu_python()
-        from qemu.machine.qtest import QEMUQtestMachine
-        self.vm = QEMUQtestMachine(
-            qemu, args=['-M', 'sun4u', '-m', '256', '-nodefaults', '-display', 'none',
-                        '-qtest-log', '/dev/null',
-                        '-object', 'memory-backend-file,id=pm,mem-path=%s,size=%d,share=on'
-                        % (path, size),
-                        '-device', 'iopmem,memdev=pm,persistent=on,bus=pciB,addr=2.0'],
-            name='iopmem-%d' % os.getpid(), base_temp_dir='/tmp')
-        self.vm.launch()
-        q = self.vm._qtest  # pylint: disable=protected-access
-        self.sock, self.file = q._sock, q._sockfile
-
-        def cfg(bus, devfn, reg, size, v):
-            cmd = {1: 'writeb', 2: 'writew', 4: 'writel'}[size]
-            v = int.from_bytes(v.to_bytes(size, 'little'), 'big')   # PCI is little-endian
-            return '%s 0x%x 0x%x' % (cmd, PCI_CFG + (bus << 16 | devfn << 8 | reg), v)
-        self.batch([cfg(0, SIMBA_B, 0x19, 1, 2), cfg(0, SIMBA_B, 0x1a, 1, 2),
-                    cfg(0, SIMBA_B, 0x20, 2, REGS_BAR >> 16),
-                    cfg(0, SIMBA_B, 0x22, 2, REGS_BAR >> 16),
-                    cfg(0, SIMBA_B, 0x24, 2, MEM_BAR >> 16),
-                    cfg(0, SIMBA_B, 0x26, 2, (MEM_BAR + size - 1) >> 16),
-                    cfg(0, SIMBA_B, 0x04, 2, 0x2),
-                    cfg(2, IOPMEM, 0x10, 4, REGS_BAR),
-                    cfg(2, IOPMEM, 0x18, 4, MEM_BAR), cfg(2, IOPMEM, 0x1c, 4, 0),
-                    cfg(2, IOPMEM, 0x04, 2, 0x2)])
-
-    def batch(self, cmds):
-        self.sock.sendall(''.join(c + '\n' for c in cmds).encode())
-        out = [self.file.readline() for _ in cmds]
-        for c, r in zip(cmds, out):
-            if not r.startswith('OK'):
-                raise RuntimeError('qtest %r: %r' % (c, r))
-        return out
+        super().__init__(qemu, ['-m', '256', '-object',
+                                'memory-backend-file,id=pm,mem-path=%s,size=%d,share=on'
+                                % (path, size),
+                                '-device', 'iopmem,memdev=pm,persistent=on,bus=pciB,addr=2.0'],
+                         'iopmem')
+        self.batch(iopmem_setup(MEM_BAR, size, REGS_BAR))
 
     def reg(self, off):
         return swap32(int(self.batch(['readl 0x%x' % (PCI_MEM + REGS_BAR + off)])[0].split()[1],
                           16))
-
-    def close(self):
-        self.vm.shutdown()
 
 
 def run(qemu, size=256 << 20, directory=None, idle_reads=2000):
